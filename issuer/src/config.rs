@@ -1,0 +1,148 @@
+//! The issuer's configuration, read once from the environment and checked at start.
+
+use crate::password::HashCost;
+use serde::Deserialize;
+use shared::config::ConfigError;
+use shared::db::{DatabaseUrl, PoolConfig, PoolSettings};
+use shared::token::{TokenConfig, TokenSettings};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+#[derive(Deserialize)]
+struct Raw {
+    #[serde(default = "default_database_url")]
+    database_url: String,
+    #[serde(default = "default_host")]
+    host: String,
+    #[serde(default = "default_port")]
+    port: u16,
+    #[serde(default)]
+    cors_origins: Option<String>,
+    #[serde(default)]
+    trusted_proxies: Option<String>,
+    #[serde(default = "default_rate_limit_per_minute")]
+    rate_limit_per_minute: u32,
+    #[serde(default = "default_rate_limit_burst")]
+    rate_limit_burst: u32,
+    argon2_memory_kib: Option<u32>,
+    argon2_iterations: Option<u32>,
+    argon2_parallelism: Option<u32>,
+    max_concurrent_hashes: Option<usize>,
+    #[serde(default = "default_hash_wait_ms")]
+    hash_wait_ms: u64,
+}
+
+fn default_database_url() -> String {
+    "sqlite://data/issuer.db".into()
+}
+fn default_host() -> String {
+    "127.0.0.1".into()
+}
+fn default_port() -> u16 {
+    8001
+}
+fn default_rate_limit_per_minute() -> u32 {
+    20
+}
+fn default_rate_limit_burst() -> u32 {
+    10
+}
+fn default_hash_wait_ms() -> u64 {
+    2_000
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub host: String,
+    pub port: u16,
+    pub token: TokenSettings,
+    pub cors_origins: Vec<String>,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub rate_limit_per_minute: NonZeroU32,
+    pub rate_limit_burst: NonZeroU32,
+    pub hash_cost: HashCost,
+    /// How many argon2 hashes may run at once; each holds `hash_cost.memory_kib` of memory.
+    pub max_concurrent_hashes: usize,
+    /// How long a sign-in waits for a hashing slot before it gets 503.
+    pub hash_wait: Duration,
+    pub pool: PoolSettings,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::check(
+            shared::config::from_env()?,
+            shared::config::from_env()?,
+            shared::config::from_env()?,
+        )
+    }
+
+    pub fn from_pairs<I, K, V>(pairs: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (K, V)> + Clone,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        Self::check(
+            shared::config::from_pairs(pairs.clone())?,
+            shared::config::from_pairs(pairs.clone())?,
+            shared::config::from_pairs(pairs)?,
+        )
+    }
+
+    fn check(raw: Raw, token: TokenConfig, pool: PoolConfig) -> Result<Self, ConfigError> {
+        let invalid = |variable, reason: &str| ConfigError::Invalid {
+            variable,
+            reason: reason.into(),
+        };
+        let positive = |variable, value: u32| {
+            NonZeroU32::new(value).ok_or_else(|| invalid(variable, "must be at least 1"))
+        };
+        let trusted_proxies = shared::config::comma_list(raw.trusted_proxies.as_deref())
+            .iter()
+            .map(|s| {
+                s.parse()
+                    .map_err(|_| invalid("TRUSTED_PROXIES", "must be comma-separated IP addresses"))
+            })
+            .collect::<Result<_, _>>()?;
+        let defaults = HashCost::default();
+        let hash_cost = HashCost {
+            memory_kib: raw.argon2_memory_kib.unwrap_or(defaults.memory_kib),
+            iterations: raw.argon2_iterations.unwrap_or(defaults.iterations),
+            parallelism: raw.argon2_parallelism.unwrap_or(defaults.parallelism),
+        };
+        if !(8..=4 * 1024 * 1024).contains(&hash_cost.memory_kib) {
+            return Err(invalid(
+                "ARGON2_MEMORY_KIB",
+                "must be between 8 and 4194304",
+            ));
+        }
+        if !(1..=64).contains(&hash_cost.iterations) {
+            return Err(invalid("ARGON2_ITERATIONS", "must be between 1 and 64"));
+        }
+        if !(1..=16).contains(&hash_cost.parallelism) {
+            return Err(invalid("ARGON2_PARALLELISM", "must be between 1 and 16"));
+        }
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let max_concurrent_hashes = raw.max_concurrent_hashes.unwrap_or(cores);
+        if max_concurrent_hashes == 0 {
+            return Err(invalid("MAX_CONCURRENT_HASHES", "must be at least 1"));
+        }
+        Ok(Self {
+            database_url: DatabaseUrl::parse(&raw.database_url)?,
+            host: raw.host,
+            port: raw.port,
+            token: token.check(None)?,
+            cors_origins: shared::config::comma_list(raw.cors_origins.as_deref()),
+            trusted_proxies,
+            rate_limit_per_minute: positive("RATE_LIMIT_PER_MINUTE", raw.rate_limit_per_minute)?,
+            rate_limit_burst: positive("RATE_LIMIT_BURST", raw.rate_limit_burst)?,
+            hash_cost,
+            max_concurrent_hashes,
+            hash_wait: Duration::from_millis(raw.hash_wait_ms),
+            pool: pool.check()?,
+        })
+    }
+}

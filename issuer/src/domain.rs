@@ -1,0 +1,273 @@
+//! The issuer's request values. Each type's only constructor validates, so a handler holding an
+//! `Email` needs no further checks. Lengths are counted in characters, not bytes.
+
+use serde::Deserialize;
+use shared::http::{FieldError, Problem};
+
+pub const MAX_EMAIL_CHARS: usize = 254;
+pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// An email address, trimmed and lower-cased so that it is unique regardless of case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let email = raw.trim().to_lowercase();
+        if email.is_empty() {
+            return Err("must not be empty");
+        }
+        if email.chars().count() > MAX_EMAIL_CHARS {
+            return Err("must be at most 254 characters");
+        }
+        let valid = match email.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains("..")
+                    && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            }
+            None => false,
+        };
+        if valid {
+            Ok(Self(email))
+        } else {
+            Err("must be an email address such as name@example.com")
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password as the user typed it: never trimmed, never logged, 8 to 128 characters.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(raw: String) -> Result<Self, &'static str> {
+        let chars = raw.chars().count();
+        if chars < *PASSWORD_CHARS.start() {
+            return Err("must be at least 8 characters");
+        }
+        if chars > *PASSWORD_CHARS.end() {
+            return Err("must be at most 128 characters");
+        }
+        Ok(Self(raw))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password([redacted])")
+    }
+}
+
+/// A display name, trimmed, 1 to 100 characters, without control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserName(String);
+
+impl UserName {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err("must not be empty");
+        }
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err("must be at most 100 characters");
+        }
+        if name.chars().any(char::is_control) {
+            return Err("must not contain control characters");
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SignUpRequest {
+    #[schema(example = "ada@example.com", max_length = 254)]
+    pub email: String,
+    #[schema(example = "correct horse battery", min_length = 8, max_length = 128)]
+    pub password: String,
+    #[schema(example = "Ada Lovelace", min_length = 1, max_length = 100)]
+    pub name: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SignInRequest {
+    #[schema(example = "ada@example.com", max_length = 254)]
+    pub email: String,
+    #[schema(example = "correct horse battery", min_length = 8, max_length = 128)]
+    pub password: String,
+}
+
+pub struct NewAccount {
+    pub email: Email,
+    pub password: Password,
+    pub name: UserName,
+}
+
+pub struct Credentials {
+    pub email: Email,
+    pub password: Password,
+}
+
+/// Collects every field's verdict, so that one 422 lists all that is wrong.
+fn field<T>(name: &str, result: Result<T, &str>, errors: &mut Vec<FieldError>) -> Option<T> {
+    result
+        .map_err(|message| errors.push(FieldError::new(name, message)))
+        .ok()
+}
+
+impl TryFrom<SignUpRequest> for NewAccount {
+    type Error = Problem;
+
+    fn try_from(request: SignUpRequest) -> Result<Self, Problem> {
+        let mut errors = Vec::new();
+        let email = field("email", Email::parse(&request.email), &mut errors);
+        let password = field("password", Password::parse(request.password), &mut errors);
+        let name = field("name", UserName::parse(&request.name), &mut errors);
+        match (email, password, name) {
+            (Some(email), Some(password), Some(name)) => Ok(Self {
+                email,
+                password,
+                name,
+            }),
+            _ => Err(Problem::validation(errors)),
+        }
+    }
+}
+
+impl TryFrom<SignInRequest> for Credentials {
+    type Error = Problem;
+
+    fn try_from(request: SignInRequest) -> Result<Self, Problem> {
+        let mut errors = Vec::new();
+        let email = field("email", Email::parse(&request.email), &mut errors);
+        let password = field("password", Password::parse(request.password), &mut errors);
+        match (email, password) {
+            (Some(email), Some(password)) => Ok(Self { email, password }),
+            _ => Err(Problem::validation(errors)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn an_email_is_trimmed_and_lower_cased() {
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        for raw in [
+            "",
+            "   ",
+            "ada",
+            "@example.com",
+            "ada@",
+            "ada@example",
+            "a@b@c.com",
+            "ada@.com",
+            "ada@example.",
+            "ada@exa..mple.com",
+            "a da@example.com",
+            "ada@exa\u{0}mple.com",
+        ] {
+            assert!(Email::parse(raw).is_err(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn the_email_limit_is_254_characters_not_bytes() {
+        let domain = "@example.com";
+        let fits = format!("{}{domain}", "é".repeat(254 - domain.len()));
+        assert_eq!(fits.chars().count(), 254);
+        assert!(fits.len() > 254);
+        assert!(Email::parse(&fits).is_ok());
+        let too_long = format!("é{fits}");
+        assert!(Email::parse(&too_long).is_err());
+    }
+
+    #[test]
+    fn the_password_limits_count_characters() {
+        assert!(Password::parse("ééééééé".into()).is_err());
+        assert!(Password::parse("éééééééé".into()).is_ok());
+        assert!(Password::parse("🦀".repeat(128)).is_ok());
+        assert!(Password::parse("🦀".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn a_password_is_never_trimmed_nor_shown_in_debug() {
+        let password = Password::parse("  spaced  ".into()).unwrap();
+        assert_eq!(password.as_bytes(), b"  spaced  ");
+        assert!(!format!("{password:?}").contains("spaced"));
+    }
+
+    #[test]
+    fn every_invalid_field_is_listed_at_once() {
+        let request = SignUpRequest {
+            email: "nope".into(),
+            password: "short".into(),
+            name: " ".into(),
+        };
+        let problem = NewAccount::try_from(request).err().unwrap();
+        let fields: Vec<_> = problem.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["email", "password", "name"]);
+    }
+
+    proptest! {
+        #[test]
+        fn any_password_of_8_to_128_characters_is_accepted(s in "\\PC{8,128}") {
+            prop_assert!(Password::parse(s).is_ok());
+        }
+
+        #[test]
+        fn any_password_under_8_characters_is_refused(s in "\\PC{0,7}") {
+            prop_assert!(Password::parse(s).is_err());
+        }
+
+        #[test]
+        fn a_name_is_its_trimmed_self(core in "[^\\s\\p{Cc}]([^\\p{Cc}]{0,98}[^\\s\\p{Cc}])?", pad in "[ \t\n]{0,5}") {
+            let name = UserName::parse(&format!("{pad}{core}{pad}")).unwrap();
+            prop_assert_eq!(name.as_str(), core.as_str());
+        }
+
+        #[test]
+        fn a_name_over_100_characters_is_refused(core in "[^\\s\\p{Cc}]{101,140}") {
+            prop_assert!(UserName::parse(&core).is_err());
+        }
+
+        #[test]
+        fn whitespace_alone_is_never_a_name(s in "\\s{0,20}") {
+            prop_assert!(UserName::parse(&s).is_err());
+        }
+
+        #[test]
+        fn a_valid_email_survives_any_case_and_padding(local in "[a-zA-Z0-9._%+-]{1,40}", host in "[a-zA-Z0-9-]{1,20}", pad in " {0,3}") {
+            let raw = format!("{pad}{local}@{host}.Example.org{pad}");
+            let email = Email::parse(&raw).unwrap();
+            prop_assert_eq!(email.as_str(), raw.trim().to_lowercase());
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! The issuer: email/password accounts, argon2id hashes, and the tokens tasks-api verifies.
+//! It is the only component that ever sees a password.
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod password;
+pub mod rate_limit;
+pub mod routes;
+pub mod startup;
+
+pub use config::Config;
+pub use startup::{Application, Issuer, configure};

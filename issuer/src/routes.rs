@@ -1,0 +1,184 @@
+//! The issuer's HTTP surface: sign-up and sign-in, both answering with a freshly minted token.
+
+use crate::db::{self, User};
+use crate::domain::{Credentials, NewAccount, SignInRequest, SignUpRequest};
+use crate::password::{HashError, Verdict};
+use crate::startup::Issuer;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use shared::http::{Json, Problem, no_store};
+use shared::token::TokenSubject;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    id: String,
+    email: String,
+    name: String,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuthResponse {
+    token: String,
+    #[schema(example = "Bearer")]
+    token_type: &'static str,
+    #[schema(example = 604800)]
+    expires_in: u64,
+    expires_at: DateTime<Utc>,
+    user: UserView,
+}
+
+/// Create an account; the new account is signed in.
+#[utoipa::path(post, path = "/signup", tag = "issuer", request_body = SignUpRequest,
+    responses(
+        (status = 201, description = "Account created and signed in", body = AuthResponse),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Email already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable or too many sign-ins in flight", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn signup(
+    issuer: web::Data<Issuer>,
+    request: HttpRequest,
+    body: Json<SignUpRequest>,
+) -> Result<HttpResponse, Problem> {
+    issuer.rate_limiter.check(&request)?;
+    let account = NewAccount::try_from(body.0)?;
+    let user = User {
+        id: uuid::Uuid::new_v4().to_string(),
+        email: account.email.as_str().to_owned(),
+        name: account.name.as_str().to_owned(),
+        password_hash: issuer
+            .hasher
+            .hash(account.password)
+            .await
+            .map_err(hash_problem)?,
+        created_at: shared::db::now(),
+    };
+    let inserted = user.clone();
+    shared::db::run(&issuer.pool, move |conn| db::insert_user(conn, &inserted))
+        .await
+        .map_err(|e| {
+            if e.is_unique_violation() {
+                Problem::new(StatusCode::CONFLICT, "This email is already registered")
+            } else {
+                e.into()
+            }
+        })?;
+    authenticated(&issuer, StatusCode::CREATED, user)
+}
+
+/// Sign in with email and password.
+#[utoipa::path(post, path = "/signin", tag = "issuer", request_body = SignInRequest,
+    responses(
+        (status = 200, description = "Signed in", body = AuthResponse),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Invalid email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable or too many sign-ins in flight", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn signin(
+    issuer: web::Data<Issuer>,
+    request: HttpRequest,
+    body: Json<SignInRequest>,
+) -> Result<HttpResponse, Problem> {
+    issuer.rate_limiter.check(&request)?;
+    let credentials = Credentials::try_from(body.0)?;
+    let email = credentials.email.as_str().to_owned();
+    let user = shared::db::run(&issuer.pool, move |conn| db::find_by_email(conn, &email)).await?;
+    let verdict = issuer
+        .hasher
+        .verify(
+            credentials.password.clone(),
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await
+        .map_err(hash_problem)?;
+    let user = match (verdict, user) {
+        (Verdict::Right, Some(user)) => user,
+        (Verdict::RightButWeak, Some(user)) => {
+            rehash(&issuer, &user, credentials).await;
+            user
+        }
+        _ => {
+            return Err(Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "Invalid email or password",
+            ));
+        }
+    };
+    authenticated(&issuer, StatusCode::OK, user)
+}
+
+/// Stores a stronger hash of a password that was just verified. A failure here costs the user
+/// nothing (the old hash still works), so it is logged, not returned.
+async fn rehash(issuer: &Issuer, user: &User, credentials: Credentials) {
+    let id = user.id.clone();
+    let result = match issuer.hasher.hash(credentials.password).await {
+        Ok(hash) => shared::db::run(&issuer.pool, move |conn| {
+            db::update_password_hash(conn, &id, &hash)
+        })
+        .await
+        .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match result {
+        Ok(()) => log::info!("upgraded the password hash of user {}", user.id),
+        Err(e) => log::warn!(
+            "could not upgrade the password hash of user {}: {e}",
+            user.id
+        ),
+    }
+}
+
+fn authenticated(issuer: &Issuer, status: StatusCode, user: User) -> Result<HttpResponse, Problem> {
+    let subject = TokenSubject {
+        id: &user.id,
+        email: &user.email,
+        name: &user.name,
+    };
+    let issued = issuer.signer.encode(subject, Utc::now()).map_err(|e| {
+        log::error!("could not sign a token: {e}");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "An unexpected error occurred",
+        )
+    })?;
+    Ok(HttpResponse::build(status)
+        .insert_header(no_store())
+        .json(AuthResponse {
+            token: issued.token,
+            token_type: "Bearer",
+            expires_in: issued.expires_in,
+            expires_at: issued.expires_at,
+            user: UserView {
+                id: user.id,
+                email: user.email,
+                name: user.name,
+                created_at: user.created_at.and_utc(),
+            },
+        }))
+}
+
+fn hash_problem(e: HashError) -> Problem {
+    match e {
+        HashError::Busy => {
+            Problem::unavailable("Too many sign-ins in progress; try again shortly", 1)
+        }
+        HashError::Internal(cause) => {
+            log::error!("password hashing failed: {cause}");
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "An unexpected error occurred",
+            )
+        }
+    }
+}

@@ -1,0 +1,138 @@
+use issuer::{Application, Config};
+use reqwest::{Client, Response};
+use serde_json::{Value, json};
+use shared::testing::TestDatabase;
+
+pub const SECRET: &str = "integration-test-secret-of-at-least-32-bytes";
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub database: TestDatabase,
+}
+
+/// Settings every test starts from: cheap hashes (the cost is not what most tests are about) and
+/// a rate limit no ordinary test reaches.
+fn base_settings(database_url: &str) -> Vec<(String, String)> {
+    [
+        ("DATABASE_URL", database_url),
+        ("BETTER_AUTH_SECRET", SECRET),
+        ("HOST", "127.0.0.1"),
+        ("PORT", "0"),
+        ("ARGON2_MEMORY_KIB", "1024"),
+        ("ARGON2_ITERATIONS", "1"),
+        ("RATE_LIMIT_PER_MINUTE", "10000"),
+        ("RATE_LIMIT_BURST", "10000"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    spawn_app_on(TestDatabase::new(), overrides).await
+}
+
+/// Starts an issuer on `database`, with `overrides` replacing or adding settings.
+pub async fn spawn_app_on(database: TestDatabase, overrides: &[(&str, &str)]) -> TestApp {
+    let address = start(&database.url, overrides).await;
+    TestApp {
+        address,
+        client: Client::new(),
+        database,
+    }
+}
+
+/// Starts another issuer process-internal server on an existing database and returns its address.
+pub async fn start(database_url: &str, overrides: &[(&str, &str)]) -> String {
+    let mut settings = base_settings(database_url);
+    for (key, value) in overrides {
+        settings.retain(|(k, _)| k != key);
+        settings.push(((*key).to_owned(), (*value).to_owned()));
+    }
+    let config = Config::from_pairs(settings).expect("a valid test configuration");
+    let app = Application::build(config).await.expect("the issuer starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    actix_rt::spawn(app.run_until_stopped());
+    address
+}
+
+impl TestApp {
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(format!("{}{path}", self.address))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn signup(&self, email: &str, password: &str, name: &str) -> Response {
+        self.post_json(
+            "/signup",
+            &json!({"email": email, "password": password, "name": name}),
+        )
+        .await
+    }
+
+    pub async fn signin(&self, email: &str, password: &str) -> Response {
+        self.post_json("/signin", &json!({"email": email, "password": password}))
+            .await
+    }
+
+    /// The stored password hash of an account, read straight from the database.
+    pub fn stored_hash(&self, email: &str) -> String {
+        use diesel::prelude::*;
+        let url = shared::db::DatabaseUrl::parse(&self.database.url).unwrap();
+        let pool = shared::db::connect(&url, &issuer::db::MIGRATIONS, &Default::default()).unwrap();
+        let mut conn = pool.get().unwrap();
+        issuer::db::users::table
+            .filter(issuer::db::users::email.eq(email))
+            .select(issuer::db::users::password_hash)
+            .first(&mut *conn)
+            .unwrap()
+    }
+}
+
+/// Asserts the response is a problem+json with `status`, and returns its body.
+pub async fn assert_problem(response: Response, status: u16) -> Value {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+    let body: Value = response.json().await.expect("a JSON problem body");
+    assert_eq!(body["status"], status);
+    assert_eq!(body["type"], "about:blank");
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    body
+}
+
+/// The field names listed in a 422 body.
+pub fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+pub fn verifier() -> shared::token::Verifier {
+    let settings = shared::token::TokenConfig {
+        better_auth_secret: Some(SECRET.into()),
+        ..Default::default()
+    }
+    .check(None)
+    .unwrap();
+    shared::token::Verifier::new(&settings)
+}

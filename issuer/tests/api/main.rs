@@ -1,0 +1,7 @@
+//! The issuer's integration suite: each test starts the real issuer on a random port with a fresh
+//! database (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set).
+
+mod helpers;
+mod operations;
+mod signin;
+mod signup;

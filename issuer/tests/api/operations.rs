@@ -1,0 +1,158 @@
+use crate::helpers::*;
+use serde_json::Value;
+use shared::testing::{Relay, TestDatabase};
+use std::time::{Duration, Instant};
+
+#[actix_rt::test]
+async fn health_and_ready_answer_200_without_a_token() {
+    let app = spawn_app().await;
+    for path in ["/health", "/ready"] {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+    }
+}
+
+#[actix_rt::test]
+async fn the_openapi_document_describes_every_route() {
+    let app = spawn_app().await;
+    let document: Value = app
+        .client
+        .get(format!("{}/openapi.json", app.address))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    for path in ["/signup", "/signin", "/health", "/ready"] {
+        assert!(document["paths"][path].is_object(), "{path} missing");
+    }
+    let signin = &document["paths"]["/signin"]["post"]["responses"];
+    for status in ["200", "400", "401", "413", "415", "422", "429", "503"] {
+        assert!(signin[status].is_object(), "/signin {status} missing");
+    }
+}
+
+#[actix_rt::test]
+async fn an_unknown_route_and_a_wrong_method_get_problem_json() {
+    let app = spawn_app().await;
+    assert_problem(
+        app.client
+            .get(format!("{}/nowhere", app.address))
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+    let response = app
+        .client
+        .get(format!("{}/signin", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 405).await;
+}
+
+#[actix_rt::test]
+async fn cors_allows_only_the_configured_origins() {
+    let app = spawn_app_with(&[("CORS_ORIGINS", "https://app.example.com")]).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, format!("{}/signin", app.address))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let allowed = preflight("https://app.example.com").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let refused = preflight("https://evil.example.com").await.unwrap();
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+#[actix_rt::test]
+async fn a_lost_database_gives_503_and_the_service_recovers_when_it_returns() {
+    let database = TestDatabase::new();
+    if !database.is_postgres() {
+        eprintln!("skipped: needs TEST_DATABASE_URL (a SQLite file cannot be lost)");
+        return;
+    }
+    let target = database_address(&database.url);
+    let relay = Relay::start(target).await;
+    let relayed_url = database
+        .url
+        .replacen(&target.to_string(), &relay.address.to_string(), 1);
+    let app = spawn_app_on(database, &[("DATABASE_URL", &relayed_url)]).await;
+    assert_eq!(
+        app.signup("ada@example.com", PASSWORD, "Ada")
+            .await
+            .status()
+            .as_u16(),
+        201
+    );
+
+    relay.cut();
+    let started = Instant::now();
+    let response = app.signin("ada@example.com", PASSWORD).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "no hang: {:?}",
+        started.elapsed()
+    );
+    assert!(response.headers().contains_key("retry-after"));
+    assert_problem(response, 503).await;
+    let ready = app
+        .client
+        .get(format!("{}/ready", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status().as_u16(), 503);
+
+    relay.restore();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let status = app
+            .signin("ada@example.com", PASSWORD)
+            .await
+            .status()
+            .as_u16();
+        if status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the service did not recover (last status {status})"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn database_address(url: &str) -> std::net::SocketAddr {
+    let authority = url.split("://").nth(1).unwrap().split('/').next().unwrap();
+    let host_port = authority.rsplit('@').next().unwrap();
+    let host_port = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    };
+    host_port
+        .replace("localhost", "127.0.0.1")
+        .parse()
+        .expect("TEST_DATABASE_URL with a numeric host")
+}

@@ -1,0 +1,161 @@
+use crate::helpers::*;
+use serde_json::Value;
+
+#[actix_rt::test]
+async fn the_right_password_signs_in_with_a_token_for_the_account() {
+    let app = spawn_app().await;
+    let created: Value = app
+        .signup("ada@example.com", PASSWORD, "Ada")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let response = app.signin("  ADA@example.com", PASSWORD).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["user"], created["user"]);
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(
+        verifier().decode(body["token"].as_str().unwrap()).unwrap(),
+        created["user"]["id"].as_str().unwrap()
+    );
+    assert_ne!(body["token"], created["token"]);
+}
+
+#[actix_rt::test]
+async fn an_unknown_email_and_a_wrong_password_get_the_same_401() {
+    let app = spawn_app().await;
+    app.signup("ada@example.com", PASSWORD, "Ada").await;
+    let wrong_password =
+        assert_problem(app.signin("ada@example.com", "not the password").await, 401).await;
+    let unknown_email = assert_problem(app.signin("nobody@example.com", PASSWORD).await, 401).await;
+    assert_eq!(wrong_password, unknown_email);
+    assert_eq!(wrong_password["detail"], "Invalid email or password");
+}
+
+#[actix_rt::test]
+async fn a_hash_weaker_than_configured_is_upgraded_on_the_next_good_signin() {
+    let app = spawn_app().await;
+    app.signup("ada@example.com", PASSWORD, "Ada").await;
+    assert!(
+        app.stored_hash("ada@example.com")
+            .contains("m=1024,t=1,p=1")
+    );
+    let stronger = start(
+        &app.database.url,
+        &[("ARGON2_MEMORY_KIB", "2048"), ("ARGON2_ITERATIONS", "2")],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let wrong = client
+        .post(format!("{stronger}/signin"))
+        .json(&serde_json::json!({"email": "ada@example.com", "password": "wrong password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    assert!(
+        app.stored_hash("ada@example.com")
+            .contains("m=1024,t=1,p=1"),
+        "a wrong password must not rehash"
+    );
+    let right = client
+        .post(format!("{stronger}/signin"))
+        .json(&serde_json::json!({"email": "ada@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status().as_u16(), 200);
+    assert!(
+        app.stored_hash("ada@example.com")
+            .contains("m=2048,t=2,p=1")
+    );
+    assert_eq!(
+        app.signin("ada@example.com", PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        200,
+        "the new hash verifies"
+    );
+}
+
+#[actix_rt::test]
+async fn signins_beyond_the_rate_limit_get_429_and_forwarded_for_from_an_untrusted_peer_is_ignored()
+{
+    let app = spawn_app_with(&[("RATE_LIMIT_PER_MINUTE", "1"), ("RATE_LIMIT_BURST", "3")]).await;
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        let response = app
+            .client
+            .post(format!("{}/signin", app.address))
+            .header("x-forwarded-for", format!("10.0.0.{i}"))
+            .json(&serde_json::json!({"email": "ada@example.com", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429]);
+}
+
+#[actix_rt::test]
+async fn forwarded_for_from_a_trusted_proxy_names_the_client() {
+    let app = spawn_app_with(&[
+        ("RATE_LIMIT_PER_MINUTE", "1"),
+        ("RATE_LIMIT_BURST", "1"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    let attempt = |client_ip: &'static str| {
+        app.client
+            .post(format!("{}/signin", app.address))
+            .header("x-forwarded-for", client_ip)
+            .json(&serde_json::json!({"email": "ada@example.com", "password": PASSWORD}))
+            .send()
+    };
+    assert_eq!(attempt("203.0.113.1").await.unwrap().status().as_u16(), 401);
+    assert_eq!(attempt("203.0.113.1").await.unwrap().status().as_u16(), 429);
+    assert_eq!(
+        attempt("203.0.113.2").await.unwrap().status().as_u16(),
+        401,
+        "another client has its own budget"
+    );
+}
+
+#[actix_rt::test]
+async fn signins_beyond_the_hashing_bound_wait_briefly_then_get_503_with_retry_after() {
+    let app = spawn_app_with(&[
+        ("MAX_CONCURRENT_HASHES", "1"),
+        ("HASH_WAIT_MS", "1"),
+        ("ARGON2_MEMORY_KIB", "32768"),
+        ("ARGON2_ITERATIONS", "3"),
+    ])
+    .await;
+    let attempts = (0..6).map(|_| app.signin("ada@example.com", PASSWORD));
+    let responses = futures_util::future::join_all(attempts).await;
+    let mut busy = 0;
+    for response in responses {
+        match response.status().as_u16() {
+            401 => {}
+            503 => {
+                assert_eq!(response.headers()["retry-after"], "1");
+                assert_problem(response, 503).await;
+                busy += 1;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(
+        busy >= 1,
+        "with one slot and no wait, concurrent sign-ins must be turned away"
+    );
+}
+
+#[actix_rt::test]
+async fn signin_fields_are_validated_like_signup() {
+    let app = spawn_app().await;
+    let problem = assert_problem(app.signin("not-an-email", "").await, 422).await;
+    assert_eq!(fields(&problem), ["email", "password"]);
+}

@@ -1,0 +1,157 @@
+//! Tests of the issuer as a process: how it refuses to start, and what its logs never contain.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "process-test-secret-of-at-least-32-bytes!";
+
+fn issuer() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_issuer"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+}
+
+#[test]
+fn a_missing_secret_stops_the_start_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = issuer().current_dir(dir.path()).output().unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("BETTER_AUTH_SECRET is required"));
+}
+
+#[test]
+fn a_placeholder_secret_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = issuer()
+        .current_dir(dir.path())
+        .env("BETTER_AUTH_SECRET", "your-secret-key-here")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("BETTER_AUTH_SECRET is invalid"), "{stderr}");
+    assert!(
+        !stderr.contains("your-secret-key-here"),
+        "the refused secret must not be echoed: {stderr}"
+    );
+}
+
+#[test]
+fn an_unreachable_database_is_retried_then_named_with_its_password_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let output = issuer()
+        .current_dir(dir.path())
+        .env("BETTER_AUTH_SECRET", SECRET)
+        .env("DATABASE_URL", "postgres://app:hunter2@127.0.0.1:1/issuer")
+        .env("DATABASE_STARTUP_TIMEOUT_SECONDS", "2")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("retrying"), "it retries first: {stderr}");
+    assert!(
+        stderr.contains("postgres://app:***@127.0.0.1:1/issuer"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+#[test]
+fn logs_never_show_a_password_a_token_a_hash_or_the_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = issuer()
+        .current_dir(dir.path())
+        .env("BETTER_AUTH_SECRET", SECRET)
+        .env("PORT", "0")
+        .env("ARGON2_MEMORY_KIB", "1024")
+        .env("RUST_LOG", "trace")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut logs = String::new();
+    let port = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "the issuer exited: {logs}"
+        );
+        logs.push_str(&line);
+        if let Some(port) = line
+            .trim()
+            .rsplit("listening on port ")
+            .next()
+            .filter(|_| line.contains("listening on port"))
+        {
+            break port.to_owned();
+        }
+    };
+    let password = "a-very-distinctive-password";
+    let body = serde_json::json!({"email": "ada@example.com", "password": password, "name": "Ada"});
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let response: serde_json::Value = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
+        let created: serde_json::Value = client
+            .post(url("/signup"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        client
+            .post(url("/signin"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        client
+            .post(url("/signin"))
+            .json(&serde_json::json!({"email": "ada@example.com", "password": "wrong-password!"}))
+            .send()
+            .await
+            .unwrap();
+        client
+            .get(url("/nowhere?token=abc"))
+            .bearer_auth(created["token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        created
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    logs.push_str(&rest);
+    let token = response["token"].as_str().unwrap();
+    assert!(
+        logs.contains("POST /signup 201"),
+        "requests are logged: {logs}"
+    );
+    for (what, needle) in [
+        ("password", password),
+        ("token", token),
+        ("secret", SECRET),
+        ("hash", "$argon2id$"),
+        ("query", "token=abc"),
+    ] {
+        assert!(!logs.contains(needle), "the {what} appears in the logs");
+    }
+    let signature = token.rsplit('.').next().unwrap();
+    assert!(
+        !logs.contains(signature),
+        "part of the token appears in the logs"
+    );
+}

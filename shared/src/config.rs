@@ -1,0 +1,164 @@
+//! Configuration is read once, from the environment (and a `.env` file), and checked at start:
+//! a service refuses to start with a message that names the variable at fault.
+
+use serde::de::DeserializeOwned;
+use std::fmt;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is required")]
+    Missing(String),
+    #[error("{variable} is invalid: {reason}")]
+    Invalid {
+        variable: &'static str,
+        reason: String,
+    },
+    #[error("configuration is invalid: {0}")]
+    Unparsable(String),
+}
+
+/// Reads `T` from the process environment, after loading `.env` when there is one.
+/// Field `database_url` is read from `DATABASE_URL`, and so on.
+pub fn from_env<T: DeserializeOwned>() -> Result<T, ConfigError> {
+    let _ = dotenvy::dotenv();
+    from_pairs(std::env::vars())
+}
+
+/// Reads `T` from explicit pairs, as `from_env` would from the environment; for tests and for
+/// embedding a service in another process.
+pub fn from_pairs<T, I, K, V>(pairs: I) -> Result<T, ConfigError>
+where
+    T: DeserializeOwned,
+    I: IntoIterator<Item = (K, V)>,
+    K: Into<String>,
+    V: Into<String>,
+{
+    envy::from_iter(pairs.into_iter().map(|(k, v)| (k.into(), v.into()))).map_err(|e| match e {
+        envy::Error::MissingValue(field) => ConfigError::Missing(field.to_uppercase()),
+        envy::Error::Custom(message) => ConfigError::Unparsable(message),
+    })
+}
+
+/// Splits a comma-separated variable (`CORS_ORIGINS`, `TRUSTED_PROXIES`) into its items.
+pub fn comma_list(raw: Option<&str>) -> Vec<String> {
+    raw.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The token-signing secret. Its only constructor checks it; neither `Debug` nor `Display` shows
+/// it, so it cannot end up in a log by accident.
+#[derive(Clone)]
+pub struct Secret(String);
+
+/// Placeholders copied from tutorials and example files: a deployment that still has one is
+/// signing tokens anybody can forge.
+const KNOWN_PLACEHOLDERS: &[&str] = &[
+    "your-secret-key-here",
+    "super-secret-key-change-in-production",
+    "change-me",
+    "changeme",
+    "secret",
+    "your-256-bit-secret",
+    "replace-with-a-random-secret-of-at-least-32-bytes",
+];
+
+pub const MIN_SECRET_BYTES: usize = 32;
+
+impl Secret {
+    pub fn new(value: String) -> Result<Self, ConfigError> {
+        let invalid = |reason: &str| ConfigError::Invalid {
+            variable: "BETTER_AUTH_SECRET",
+            reason: reason.to_owned(),
+        };
+        let lowered = value.trim().to_ascii_lowercase();
+        if KNOWN_PLACEHOLDERS
+            .iter()
+            .any(|p| lowered == *p || (p.len() >= 16 && lowered.contains(p)))
+        {
+            return Err(invalid(
+                "it is a well-known placeholder; generate one with `openssl rand -base64 48`",
+            ));
+        }
+        if value.len() < MIN_SECRET_BYTES {
+            return Err(invalid(&format!(
+                "it must be at least {MIN_SECRET_BYTES} bytes long"
+            )));
+        }
+        Ok(Self(value))
+    }
+
+    /// A fresh random secret, for the standalone mode's one-command start.
+    pub fn generate() -> Self {
+        use rand::Rng;
+        let bytes: [u8; 32] = rand::rng().random();
+        Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_shorter_than_32_bytes_is_refused_naming_the_variable() {
+        let err = Secret::new("x".repeat(31)).unwrap_err();
+        assert!(err.to_string().contains("BETTER_AUTH_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn a_well_known_placeholder_is_refused_even_when_long_enough() {
+        for placeholder in [
+            "your-secret-key-here-and-some-padding-000000",
+            "super-secret-key-change-in-production",
+        ] {
+            assert!(Secret::new(placeholder.into()).is_err(), "{placeholder}");
+        }
+    }
+
+    #[test]
+    fn the_secret_never_shows_in_debug_or_display() {
+        let raw = "a-perfectly-good-secret-of-forty-bytes!!";
+        let secret = Secret::new(raw.into()).unwrap();
+        assert!(!format!("{secret:?}").contains(raw));
+        assert!(!format!("{secret}").contains(raw));
+        assert!(!format!("{:?}", Some(&secret)).contains(raw));
+    }
+
+    #[test]
+    fn generated_secrets_are_long_enough_and_differ() {
+        let (a, b) = (Secret::generate(), Secret::generate());
+        assert!(a.expose().len() >= MIN_SECRET_BYTES);
+        assert_ne!(a.expose(), b.expose());
+    }
+
+    #[test]
+    fn a_missing_variable_is_named_in_upper_case() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Needs {
+            #[allow(dead_code)]
+            better_auth_secret: String,
+        }
+        let err = from_pairs::<Needs, _, &str, &str>([]).unwrap_err();
+        assert_eq!(err.to_string(), "BETTER_AUTH_SECRET is required");
+    }
+}

@@ -1,0 +1,406 @@
+//! The database plumbing both services share: one connection type for SQLite and PostgreSQL,
+//! chosen from `DATABASE_URL`; an r2d2 pool; embedded migrations run at start; and the bridge
+//! that keeps every diesel call off the async workers.
+
+use crate::config::ConfigError;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+use std::time::{Duration, Instant};
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<DbManager>;
+
+/// Where the database is. The scheme alone decides the backend, so a mistyped URL is an error at
+/// start rather than a SQLite file named after it.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let invalid = |reason: &str| ConfigError::Invalid {
+            variable: "DATABASE_URL",
+            reason: reason.into(),
+        };
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        match raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
+            Some("") => Err(invalid(
+                "a sqlite URL needs a file path, as in sqlite://data/tasks.db",
+            )),
+            Some(path) => Ok(Self::Sqlite(path.to_owned())),
+            None => Err(invalid("must start with sqlite:// or postgres://")),
+        }
+    }
+
+    /// The URL with any password replaced, fit for a log line or an error message.
+    pub fn masked(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{path}"),
+            Self::Postgres(url) => {
+                let Some((scheme, rest)) = url.split_once("://") else {
+                    return "postgres://***".into();
+                };
+                let (authority, tail) = rest.split_once('/').map_or((rest, ""), |(a, t)| (a, t));
+                let authority = match authority.rsplit_once('@') {
+                    Some((credentials, host)) => match credentials.split_once(':') {
+                        Some((user, _)) => format!("{user}:***@{host}"),
+                        None => authority.to_owned(),
+                    },
+                    None => authority.to_owned(),
+                };
+                let query_free = tail.split('?').next().unwrap_or_default();
+                format!("{scheme}://{authority}/{query_free}")
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+/// Opens connections for the pool, applying SQLite's pragmas to every new SQLite connection.
+pub struct DbManager {
+    url: DatabaseUrl,
+}
+
+/// Shows the URL masked: a pool's `Debug` output must not carry the database password.
+impl std::fmt::Debug for DbManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbManager")
+            .field("url", &self.url.masked())
+            .finish()
+    }
+}
+
+/// WAL lets readers proceed while one writer writes; busy_timeout makes a second writer wait
+/// instead of failing; foreign keys are off in SQLite unless asked for. `synchronous` stays at
+/// its default (FULL) so that a commit a client was told about survives a power cut.
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
+
+impl ManageConnection for DbManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn =
+                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// A service's migrations, one set per backend, with matching version names.
+pub struct Migrations {
+    pub sqlite: EmbeddedMigrations,
+    pub postgres: EmbeddedMigrations,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl Migrations {
+    pub fn run(&self, conn: &mut DbConnection) -> Result<(), BoxError> {
+        match conn {
+            DbConnection::Postgresql(c) => {
+                c.run_pending_migrations(Borrowed(&self.postgres)).map(drop)
+            }
+            DbConnection::Sqlite(c) => c.run_pending_migrations(Borrowed(&self.sqlite)).map(drop),
+        }
+    }
+
+    pub fn pending(&self, conn: &mut DbConnection) -> Result<bool, BoxError> {
+        match conn {
+            DbConnection::Postgresql(c) => c.has_pending_migration(Borrowed(&self.postgres)),
+            DbConnection::Sqlite(c) => c.has_pending_migration(Borrowed(&self.sqlite)),
+        }
+    }
+}
+
+/// diesel takes a migration source by value and `EmbeddedMigrations` is not `Copy`; this lends
+/// the embedded set out of a `static` instead.
+struct Borrowed<'a>(&'a EmbeddedMigrations);
+
+impl<DB: diesel::backend::Backend> diesel::migration::MigrationSource<DB> for Borrowed<'_> {
+    fn migrations(
+        &self,
+    ) -> diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>> {
+        diesel::migration::MigrationSource::<DB>::migrations(self.0)
+    }
+}
+
+/// How the pool behaves. A request waits at most `checkout_timeout` for a connection; past that
+/// the database counts as unreachable and the client gets 503.
+#[derive(Clone, Debug)]
+pub struct PoolSettings {
+    pub max_size: u32,
+    pub checkout_timeout: Duration,
+    /// How long start-up keeps retrying a database that is not up yet.
+    pub startup_wait: Duration,
+}
+
+/// The pool's environment variables, shared by both services.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct PoolConfig {
+    pub database_pool_size: Option<u32>,
+    pub database_startup_timeout_seconds: Option<u64>,
+}
+
+impl PoolConfig {
+    pub fn check(self) -> Result<PoolSettings, ConfigError> {
+        let defaults = PoolSettings::default();
+        let max_size = self.database_pool_size.unwrap_or(defaults.max_size);
+        if !(1..=256).contains(&max_size) {
+            return Err(ConfigError::Invalid {
+                variable: "DATABASE_POOL_SIZE",
+                reason: "must be between 1 and 256".into(),
+            });
+        }
+        Ok(PoolSettings {
+            max_size,
+            startup_wait: self
+                .database_startup_timeout_seconds
+                .map_or(defaults.startup_wait, Duration::from_secs),
+            ..defaults
+        })
+    }
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_size: 8,
+            checkout_timeout: Duration::from_secs(3),
+            startup_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("could not reach the database at {url} within {waited:?}: {cause}")]
+    Unreachable {
+        url: String,
+        waited: Duration,
+        cause: String,
+    },
+    #[error("could not migrate the database at {url}: {cause}")]
+    Migration { url: String, cause: String },
+}
+
+/// Builds the pool and migrates the database, retrying with backoff while the database is not up
+/// yet, for at most `settings.startup_wait`.
+pub fn connect(
+    url: &DatabaseUrl,
+    migrations: &Migrations,
+    settings: &PoolSettings,
+) -> Result<Pool, StartupError> {
+    if let DatabaseUrl::Sqlite(path) = url
+        && let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    let pool = r2d2::Pool::builder()
+        .max_size(settings.max_size)
+        .min_idle(Some(1))
+        .connection_timeout(settings.checkout_timeout)
+        .build_unchecked(DbManager { url: url.clone() });
+
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(100);
+    let mut conn = loop {
+        let remaining = settings.startup_wait.saturating_sub(started.elapsed());
+        match pool.get_timeout(remaining.clamp(Duration::from_millis(100), Duration::from_secs(1)))
+        {
+            Ok(conn) => break conn,
+            Err(e) if started.elapsed() + delay < settings.startup_wait => {
+                log::warn!(
+                    "database at {} is not reachable yet ({e}); retrying in {delay:?}",
+                    url.masked()
+                );
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => {
+                return Err(StartupError::Unreachable {
+                    url: url.masked(),
+                    waited: started.elapsed(),
+                    cause: e.to_string(),
+                });
+            }
+        }
+    };
+    migrations
+        .run(&mut conn)
+        .map_err(|e| StartupError::Migration {
+            url: url.masked(),
+            cause: e.to_string(),
+        })?;
+    Ok(pool)
+}
+
+/// The current time as both backends store it: PostgreSQL keeps microseconds, so a timestamp
+/// is cut to microseconds before it is saved or shown, and what a client is told is what it
+/// reads back later.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::SubsecRound;
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// Why a database call failed, in the terms a handler needs.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// No connection could be had, or the one we had was lost: the client may retry (503).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Query(DieselError),
+}
+
+impl From<DieselError> for DbError {
+    fn from(e: DieselError) -> Self {
+        match e {
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => DbError::Unavailable(info.message().to_owned()),
+            DieselError::BrokenTransactionManager => {
+                DbError::Unavailable("broken transaction manager".into())
+            }
+            other => DbError::Query(other),
+        }
+    }
+}
+
+impl DbError {
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(DieselError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, DbError::Query(DieselError::NotFound))
+    }
+}
+
+/// Runs `f` with a pooled connection on the blocking thread pool, never on an async worker.
+pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, DbError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool
+            .get()
+            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| DbError::Unavailable(format!("blocking pool: {e}")))?
+}
+
+/// Whether the database answers and every migration is applied.
+pub async fn ready(pool: &Pool, migrations: &'static Migrations) -> bool {
+    run(pool, move |conn| {
+        migrations
+            .pending(conn)
+            .map_err(|e| DbError::Unavailable(e.to_string()))
+    })
+    .await
+    .is_ok_and(|pending| !pending)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scheme_chooses_the_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/tasks.db").unwrap(),
+            DatabaseUrl::Sqlite("data/tasks.db".into())
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@h/db").unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
+    }
+
+    #[test]
+    fn an_unknown_scheme_is_refused_naming_the_variable() {
+        for raw in ["mysql://u@h/db", "data/tasks.db", "sqlite://", ""] {
+            let err = DatabaseUrl::parse(raw).unwrap_err().to_string();
+            assert!(err.contains("DATABASE_URL"), "{raw}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_password_is_masked() {
+        let url =
+            DatabaseUrl::parse("postgres://app:hunter2@db:5432/tasks?sslmode=require").unwrap();
+        let masked = url.masked();
+        assert!(!masked.contains("hunter2"), "{masked}");
+        assert_eq!(masked, "postgres://app:***@db:5432/tasks");
+    }
+
+    #[test]
+    fn an_unreachable_database_fails_within_the_bounded_wait_naming_the_masked_url() {
+        let url = DatabaseUrl::parse("postgres://app:hunter2@127.0.0.1:1/none").unwrap();
+        let settings = PoolSettings {
+            max_size: 1,
+            checkout_timeout: Duration::from_millis(200),
+            startup_wait: Duration::from_secs(1),
+        };
+        let migrations = Migrations {
+            sqlite: diesel_migrations::EmbeddedMigrations::new(&[]),
+            postgres: diesel_migrations::EmbeddedMigrations::new(&[]),
+        };
+        let started = Instant::now();
+        let err = connect(&url, &migrations, &settings)
+            .unwrap_err()
+            .to_string();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(err.contains("postgres://app:***@127.0.0.1:1/none"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+}

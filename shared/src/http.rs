@@ -1,0 +1,395 @@
+//! The HTTP conventions both services follow: every error is `application/problem+json`
+//! (RFC 9457), actix's own errors included; JSON bodies are read by one extractor that names the
+//! field at fault; request logs never show credentials.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Logger};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The largest request body either service reads.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A field that failed validation, as listed in a 422 body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem. It is an error in its own right, so a handler can return one directly,
+/// and each service's error type renders through it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    #[schema(example = "about:blank")]
+    kind: &'static str,
+    #[schema(example = "Not Found")]
+    title: String,
+    #[schema(example = 404)]
+    status: u16,
+    #[schema(example = "Task not found")]
+    detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<FieldError>,
+    #[serde(skip)]
+    #[schema(ignore)]
+    headers: Vec<(header::HeaderName, String)>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// 422 listing every field that failed.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let mut problem = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The request has invalid fields",
+        );
+        problem.errors = errors;
+        problem
+    }
+
+    /// 503 telling the client when to try again.
+    pub fn unavailable(detail: impl Into<String>, retry_after_seconds: u32) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, detail)
+            .with_header(header::RETRY_AFTER, retry_after_seconds.to_string())
+    }
+
+    pub fn with_header(mut self, name: header::HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    pub fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status, self.detail)
+    }
+}
+
+impl ResponseError for Problem {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status());
+        response.content_type(PROBLEM_JSON);
+        for (name, value) in &self.headers {
+            response.insert_header((name.clone(), value.as_str()));
+        }
+        response.json(self)
+    }
+}
+
+/// A failed database call as the client sees it: 503 with `Retry-After` when the database is
+/// unreachable, otherwise a generic 500. The cause goes to the log, never into the body.
+impl From<crate::db::DbError> for Problem {
+    fn from(e: crate::db::DbError) -> Self {
+        match e {
+            crate::db::DbError::Unavailable(cause) => {
+                log::warn!("database unavailable: {cause}");
+                Problem::unavailable("The database is unavailable; try again shortly", 2)
+            }
+            crate::db::DbError::Query(cause) => {
+                log::error!("database error: {cause}");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "An unexpected error occurred",
+                )
+            }
+        }
+    }
+}
+
+/// The detail for errors that actix raises before any handler runs.
+fn generic_detail(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "No such resource",
+        StatusCode::METHOD_NOT_ALLOWED => "This method is not allowed on this resource",
+        StatusCode::PAYLOAD_TOO_LARGE => "The request body is larger than 64 KiB",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "Content-Type must be application/json",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "The request headers are too large",
+        StatusCode::BAD_REQUEST => "The request is malformed",
+        s if s.is_server_error() => "An unexpected error occurred",
+        _ => "The request could not be processed",
+    }
+}
+
+/// Middleware that turns any error response which is not yet problem+json (actix's 404 for an
+/// unknown route, 405, a rejected payload, a CORS refusal) into one, keeping its headers.
+pub fn problem_responses<B: MessageBody + 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(render_as_problem)
+}
+
+fn render_as_problem<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let already_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if already_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (req, old) = res.into_parts();
+    let mut replacement = Problem::new(status, generic_detail(status)).error_response();
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            replacement
+                .headers_mut()
+                .append(name.clone(), value.clone());
+        }
+    }
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, replacement).map_into_right_body::<B>(),
+    ))
+}
+
+/// A JSON body, read by the service's rules: `Content-Type: application/json`, at most 64 KiB,
+/// 400 when it is not JSON at all, 422 naming the field when it is JSON of the wrong shape.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json"
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        let body = actix_web::web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(Problem::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "Content-Type must be application/json",
+                )
+                .into());
+            }
+            let bytes = body.await.map_err(|e| {
+                let status = e.as_response_error().status_code();
+                Problem::new(status, generic_detail(status))
+            })?;
+            parse_json(&bytes).map(Json).map_err(Into::into)
+        })
+    }
+}
+
+/// Parses a JSON body, turning serde's error into a problem that names the field at fault.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    // Syntax first, so that broken JSON is a 400 whatever its shape; every body we accept is an
+    // object (serde would otherwise take `[..]` for a struct).
+    if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "The request body is not valid JSON",
+        ));
+    }
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Problem::validation(vec![FieldError::new(
+            "body",
+            "must be a JSON object",
+        )]));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        // The syntax is known to be good, so this is a data error: say which field, and what is
+        // wrong with it, in our words rather than serde's.
+        let message = e.inner().to_string();
+        let path = e.path().to_string();
+        let (field, what) = if let Some(name) = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            (join_path(&path, name), "is required")
+        } else if message.starts_with("unknown field") {
+            (path, "is not an accepted field")
+        } else if message.starts_with("invalid type") {
+            (path, "has the wrong type")
+        } else if message.starts_with("duplicate field") {
+            (path, "appears more than once")
+        } else {
+            (path, "has an invalid value")
+        };
+        let field = if field == "." {
+            "body".to_owned()
+        } else {
+            field
+        };
+        Problem::validation(vec![FieldError::new(field, what)])
+    })
+}
+
+fn join_path(parent: &str, name: &str) -> String {
+    if parent == "." || parent.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{parent}.{name}")
+    }
+}
+
+/// Cross-origin access for the browser origins listed in `CORS_ORIGINS` (none by default).
+pub fn cors(origins: &[String]) -> actix_cors::Cors {
+    origins
+        .iter()
+        .fold(actix_cors::Cors::default(), |cors, origin| {
+            cors.allowed_origin(origin)
+        })
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([
+            header::LOCATION,
+            header::HeaderName::from_static("x-total-count"),
+            header::RETRY_AFTER,
+        ])
+        .max_age(600)
+}
+
+/// Request logs: method, path (without the query string, which a careless client may have put
+/// a token into), status and latency. Headers and bodies are never logged.
+pub fn request_logger() -> Logger {
+    Logger::new("%{method}xi %{path}xi %s %Dms")
+        .custom_request_replace("method", |req| req.method().to_string())
+        .custom_request_replace("path", |req| req.path().to_owned())
+}
+
+/// `Cache-Control: no-store`, for responses that carry a token.
+pub fn no_store() -> (header::HeaderName, HeaderValue) {
+    (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
+}
+
+/// Reads request bodies up to [`MAX_BODY_BYTES`]; larger ones get 413.
+pub fn payload_config() -> actix_web::web::PayloadConfig {
+    actix_web::web::PayloadConfig::new(MAX_BODY_BYTES)
+}
+
+/// Liveness: the process serves. It touches no database.
+#[utoipa::path(get, path = "/health", tag = "operations",
+    responses((status = 200, description = "The process serves")))]
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+/// The answer of `GET /ready`.
+pub fn readiness(ready: bool) -> Result<HttpResponse, Problem> {
+    if ready {
+        Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
+    } else {
+        Err(Problem::unavailable("The database is not ready", 2))
+    }
+}
+
+/// Serves the service's OpenAPI document, built once at start.
+pub async fn openapi(document: actix_web::web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {
+    HttpResponse::Ok().json(document.get_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Body {
+        email: String,
+        count: u8,
+    }
+
+    #[test]
+    fn text_that_is_not_json_is_a_400() {
+        for body in ["", "{", "not json", "{\"email\": \"a\"} trailing"] {
+            let problem = parse_json::<Body>(body.as_bytes()).unwrap_err();
+            assert_eq!(problem.status(), StatusCode::BAD_REQUEST, "{body:?}");
+        }
+    }
+
+    #[test]
+    fn a_missing_field_is_a_422_naming_it() {
+        let problem = parse_json::<Body>(br#"{"email": "a"}"#).unwrap_err();
+        assert_eq!(problem.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(problem.errors(), [FieldError::new("count", "is required")]);
+    }
+
+    #[test]
+    fn a_wrong_type_is_a_422_naming_the_field() {
+        let problem = parse_json::<Body>(br#"{"email": 5, "count": 1}"#).unwrap_err();
+        assert_eq!(
+            problem.errors(),
+            [FieldError::new("email", "has the wrong type")]
+        );
+        let problem = parse_json::<Body>(br#"{"email": "a", "count": 300}"#).unwrap_err();
+        assert_eq!(
+            problem.errors(),
+            [FieldError::new("count", "has an invalid value")]
+        );
+    }
+
+    #[test]
+    fn a_body_of_the_wrong_shape_is_a_422_on_the_body() {
+        for body in ["[1, 2]", "\"text\"", "42", "null"] {
+            let problem = parse_json::<Body>(body.as_bytes()).unwrap_err();
+            assert_eq!(problem.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            assert_eq!(
+                problem.errors(),
+                [FieldError::new("body", "must be a JSON object")]
+            );
+        }
+    }
+
+    #[test]
+    fn the_detail_never_repeats_library_text() {
+        let problem = parse_json::<Body>(br#"{"email": 5, "count": 1}"#).unwrap_err();
+        let body = serde_json::to_string(&problem).unwrap();
+        assert!(!body.contains("invalid type"), "{body}");
+    }
+}

@@ -1,0 +1,124 @@
+//! Test support for both services (feature `testing`): a fresh database per test, SQLite by
+//! default or PostgreSQL when `TEST_DATABASE_URL` names a server, and a TCP relay that can cut the
+//! line to a database and restore it, to test what a service does when its database is lost.
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A database that exists for one test and is removed after it.
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    pub fn new() -> Self {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(admin_url) => {
+                let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+                PgConnection::establish(&admin_url)
+                    .expect("TEST_DATABASE_URL must point at a reachable PostgreSQL server")
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("TEST_DATABASE_URL's role must be allowed to create databases");
+                let (base, _) = admin_url
+                    .rsplit_once('/')
+                    .expect("TEST_DATABASE_URL needs a database name");
+                Self {
+                    url: format!("{base}/{name}"),
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                }
+            }
+            None => {
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                let url = format!("sqlite://{}/test.db", dir.path().display());
+                Self {
+                    url,
+                    cleanup: Cleanup::Sqlite(dir),
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.cleanup, Cleanup::Postgres { .. })
+    }
+}
+
+impl Default for TestDatabase {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup
+            && let Ok(mut conn) = PgConnection::establish(admin_url)
+        {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+/// Forwards TCP connections to `target` while it is up; `cut` drops every open connection and
+/// refuses new ones, `restore` lets them through again.
+pub struct Relay {
+    pub address: SocketAddr,
+    up: Arc<AtomicBool>,
+    generation: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl Relay {
+    pub async fn start(target: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a relay port");
+        let address = listener.local_addr().expect("relay address");
+        let up = Arc::new(AtomicBool::new(true));
+        let generation = Arc::new(tokio::sync::watch::channel(0u64).0);
+        let (up_, generation_) = (up.clone(), generation.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !up_.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let mut cut = generation_.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.changed() => {}
+                    }
+                });
+            }
+        });
+        Self {
+            address,
+            up,
+            generation,
+        }
+    }
+
+    pub fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    pub fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}

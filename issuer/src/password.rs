@@ -1,13 +1,15 @@
 //! Password hashing: argon2id in PHC strings, a random salt per password, off the async workers,
-//! with a bound on how many hashes run at once. Each hash holds `m_cost` KiB of memory
-//! (19 MiB by default), so the bound is what keeps a flood of sign-ins from exhausting memory.
+//! with a bound on how many hashes run at once.
+//!
+//! Each hash needs `m_cost` KiB of working memory (19 MiB by default). Rather than allocating it
+//! per hash (which glibc's allocator turned into unbounded growth under load), every hashing slot
+//! owns one buffer, allocated on first use and reused after: the issuer's hashing memory is
+//! exactly `slots × m_cost`, whatever the load.
 
 use crate::domain::Password;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
-use argon2::{Algorithm, Argon2, Params, Version};
-use std::sync::Arc;
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString, rand_core::OsRng};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
@@ -38,6 +40,10 @@ pub enum HashError {
     Internal(String),
 }
 
+fn internal(e: impl std::fmt::Display) -> HashError {
+    HashError::Internal(e.to_string())
+}
+
 /// The outcome of checking a password against a stored hash.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -51,6 +57,8 @@ pub struct Hasher {
     argon2: Argon2<'static>,
     cost: HashCost,
     slots: Arc<Semaphore>,
+    /// Working memory of idle slots; never more buffers than slots.
+    memory: Arc<Mutex<Vec<Vec<Block>>>>,
     wait: Duration,
     /// Verified against when the email is unknown, so that an unknown email costs the same time
     /// as a wrong password and the two cannot be told apart.
@@ -60,13 +68,15 @@ pub struct Hasher {
 impl Hasher {
     pub fn new(cost: HashCost, max_in_flight: usize, wait: Duration) -> Result<Self, HashError> {
         let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
-            .map_err(|e| HashError::Internal(e.to_string()))?;
+            .map_err(internal)?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let dummy_hash = hash_with(&argon2, b"not-a-real-password")?;
+        let mut memory = vec![Block::default(); argon2.params().block_count()];
+        let dummy_hash = hash_with(&argon2, b"not-a-real-password", &mut memory)?;
         Ok(Self {
             argon2,
             cost,
             slots: Arc::new(Semaphore::new(max_in_flight.max(1))),
+            memory: Arc::new(Mutex::new(vec![memory])),
             wait,
             dummy_hash,
         })
@@ -74,7 +84,7 @@ impl Hasher {
 
     pub async fn hash(&self, password: Password) -> Result<String, HashError> {
         let argon2 = self.argon2.clone();
-        self.bounded(move || hash_with(&argon2, password.as_bytes()))
+        self.bounded(move |memory| hash_with(&argon2, password.as_bytes(), memory))
             .await
     }
 
@@ -84,16 +94,14 @@ impl Hasher {
         password: Password,
         stored: Option<String>,
     ) -> Result<Verdict, HashError> {
-        let argon2 = self.argon2.clone();
         let cost = self.cost;
         let (stored, real) = match stored {
             Some(hash) => (hash, true),
             None => (self.dummy_hash.clone(), false),
         };
-        self.bounded(move || {
-            let parsed =
-                PasswordHash::new(&stored).map_err(|e| HashError::Internal(e.to_string()))?;
-            let right = argon2.verify_password(password.as_bytes(), &parsed).is_ok();
+        self.bounded(move |memory| {
+            let parsed = PasswordHash::new(&stored).map_err(internal)?;
+            let right = verify_with(&parsed, password.as_bytes(), memory)?;
             Ok(match (right && real, is_weaker(&parsed, cost)) {
                 (false, _) => Verdict::Wrong,
                 (true, false) => Verdict::Right,
@@ -103,31 +111,94 @@ impl Hasher {
         .await
     }
 
-    /// Runs `work` on the blocking pool once a slot is free; gives up with `Busy` after `wait`.
+    /// Runs `work` on the blocking pool with a slot's memory once a slot is free; gives up with
+    /// `Busy` after `wait`.
     async fn bounded<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
+        work: impl FnOnce(&mut Vec<Block>) -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
         let permit = tokio::time::timeout(self.wait, self.slots.clone().acquire_owned())
             .await
             .map_err(|_| HashError::Busy)?
-            .map_err(|e| HashError::Internal(e.to_string()))?;
+            .map_err(internal)?;
+        let pool = self.memory.clone();
+        let block_count = self.argon2.params().block_count();
         actix_web::web::block(move || {
-            let result = work();
+            let taken = pool.lock().map_err(internal)?.pop();
+            let mut memory = taken.unwrap_or_else(|| vec![Block::default(); block_count]);
+            let result = work(&mut memory);
+            pool.lock().map_err(internal)?.push(memory);
             drop(permit);
             result
         })
         .await
-        .map_err(|e| HashError::Internal(e.to_string()))?
+        .map_err(internal)?
     }
 }
 
-fn hash_with(argon2: &Argon2<'_>, password: &[u8]) -> Result<String, HashError> {
+fn hash_with(
+    argon2: &Argon2<'_>,
+    password: &[u8],
+    memory: &mut [Block],
+) -> Result<String, HashError> {
     let salt = SaltString::generate(&mut OsRng);
+    let mut salt_buffer = [0u8; 64];
+    let salt_bytes = salt
+        .as_salt()
+        .decode_b64(&mut salt_buffer)
+        .map_err(internal)?;
+    let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    let blocks = argon2.params().block_count();
     argon2
-        .hash_password(password, &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| HashError::Internal(e.to_string()))
+        .hash_password_into_with_memory(password, salt_bytes, &mut output, &mut memory[..blocks])
+        .map_err(internal)?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon2.params()).map_err(internal)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&output).map_err(internal)?),
+    };
+    Ok(hash.to_string())
+}
+
+/// Recomputes `stored` from `password` with the stored algorithm and parameters, and compares
+/// in constant time. A hash stronger than configured does not fit a slot's memory and gets its
+/// own, once.
+fn verify_with(
+    stored: &PasswordHash<'_>,
+    password: &[u8],
+    memory: &mut [Block],
+) -> Result<bool, HashError> {
+    let (Some(expected), Some(salt)) = (stored.hash, stored.salt) else {
+        return Err(internal("stored hash has no salt or output"));
+    };
+    let algorithm = Algorithm::try_from(stored.algorithm).map_err(internal)?;
+    let version = stored
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map_err(internal)?
+        .unwrap_or_default();
+    let params = Params::try_from(stored).map_err(internal)?;
+    let blocks = params.block_count();
+    let argon2 = Argon2::new(algorithm, version, params);
+    let mut salt_buffer = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_buffer).map_err(internal)?;
+    let mut output = vec![0u8; expected.len()];
+    if blocks <= memory.len() {
+        argon2.hash_password_into_with_memory(
+            password,
+            salt_bytes,
+            &mut output,
+            &mut memory[..blocks],
+        )
+    } else {
+        argon2.hash_password_into(password, salt_bytes, &mut output)
+    }
+    .map_err(internal)?;
+    // `Output`'s equality is constant-time.
+    Ok(Output::new(&output).map_err(internal)? == expected)
 }
 
 /// Whether a stored hash falls short of the configured algorithm or cost.
@@ -241,5 +312,75 @@ mod tests {
         let second = hasher.hash(password("correct horse")).await;
         assert!(matches!(second, Err(HashError::Busy)), "{second:?}");
         assert!(first.await.unwrap().is_ok());
+    }
+
+    #[actix_rt::test]
+    async fn hashes_verify_with_the_reference_implementation_and_back() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let hasher = Hasher::new(CHEAP, 2, Duration::from_secs(1)).unwrap();
+        let ours = hasher.hash(password("correct horse")).await.unwrap();
+        let reference = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(1024, 1, 1, None).unwrap(),
+        );
+        assert!(
+            reference
+                .verify_password(b"correct horse", &PasswordHash::new(&ours).unwrap())
+                .is_ok()
+        );
+        let theirs = reference
+            .hash_password(b"correct horse", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            hasher
+                .verify(password("correct horse"), Some(theirs.clone()))
+                .await
+                .unwrap(),
+            Verdict::Right
+        );
+        assert_eq!(
+            hasher
+                .verify(password("wrong horse!"), Some(theirs))
+                .await
+                .unwrap(),
+            Verdict::Wrong
+        );
+    }
+
+    #[actix_rt::test]
+    async fn a_hash_stronger_than_a_slot_still_verifies() {
+        let strong = Hasher::new(
+            HashCost {
+                memory_kib: 4096,
+                ..CHEAP
+            },
+            1,
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let stored = strong.hash(password("correct horse")).await.unwrap();
+        let weak = Hasher::new(CHEAP, 1, Duration::from_secs(1)).unwrap();
+        assert_eq!(
+            weak.verify(password("correct horse"), Some(stored))
+                .await
+                .unwrap(),
+            Verdict::Right
+        );
+    }
+
+    #[actix_rt::test]
+    async fn the_working_memory_is_one_buffer_per_slot_however_many_hashes_run() {
+        let hasher = Arc::new(Hasher::new(CHEAP, 3, Duration::from_secs(10)).unwrap());
+        let hashes = (0..30).map(|_| {
+            let hasher = hasher.clone();
+            actix_rt::spawn(async move { hasher.hash(password("correct horse")).await })
+        });
+        for hash in futures_util::future::join_all(hashes).await {
+            assert!(hash.unwrap().is_ok());
+        }
+        let buffers = hasher.memory.lock().unwrap().len();
+        assert!((1..=3).contains(&buffers), "{buffers} buffers for 3 slots");
     }
 }

@@ -72,11 +72,7 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::check(
-            shared::config::from_env()?,
-            shared::config::from_env()?,
-            shared::config::from_env()?,
-        )
+        Self::from_pairs(shared::config::env_pairs())
     }
 
     pub fn from_pairs<I, K, V>(pairs: I) -> Result<Self, ConfigError>
@@ -85,14 +81,27 @@ impl Config {
         K: Into<String>,
         V: Into<String>,
     {
+        let token =
+            shared::config::from_pairs::<TokenConfig, _, _, _>(pairs.clone())?.check(None)?;
+        Self::with_token(pairs, token)
+    }
+
+    /// The configuration from `pairs`, with token settings decided elsewhere (the standalone
+    /// process decides them once for both services).
+    pub fn with_token<I, K, V>(pairs: I, token: TokenSettings) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (K, V)> + Clone,
+        K: Into<String>,
+        V: Into<String>,
+    {
         Self::check(
             shared::config::from_pairs(pairs.clone())?,
-            shared::config::from_pairs(pairs.clone())?,
+            token,
             shared::config::from_pairs(pairs)?,
         )
     }
 
-    fn check(raw: Raw, token: TokenConfig, pool: PoolConfig) -> Result<Self, ConfigError> {
+    fn check(raw: Raw, token: TokenSettings, pool: PoolConfig) -> Result<Self, ConfigError> {
         let invalid = |variable, reason: &str| ConfigError::Invalid {
             variable,
             reason: reason.into(),
@@ -134,7 +143,7 @@ impl Config {
             database_url: DatabaseUrl::parse(&raw.database_url)?,
             host: raw.host,
             port: raw.port,
-            token: token.check(None)?,
+            token,
             cors_origins: shared::config::comma_list(raw.cors_origins.as_deref()),
             trusted_proxies,
             rate_limit_per_minute: positive("RATE_LIMIT_PER_MINUTE", raw.rate_limit_per_minute)?,

@@ -2,7 +2,7 @@
 //! `Email` needs no further checks. Lengths are counted in characters, not bytes.
 
 use serde::Deserialize;
-use shared::http::{FieldError, Problem};
+use shared::http::{Problem, field};
 
 pub const MAX_EMAIL_CHARS: usize = 254;
 pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
@@ -123,13 +123,6 @@ pub struct NewAccount {
 pub struct Credentials {
     pub email: Email,
     pub password: Password,
-}
-
-/// Collects every field's verdict, so that one 422 lists all that is wrong.
-fn field<T>(name: &str, result: Result<T, &str>, errors: &mut Vec<FieldError>) -> Option<T> {
-    result
-        .map_err(|message| errors.push(FieldError::new(name, message)))
-        .ok()
 }
 
 impl TryFrom<SignUpRequest> for NewAccount {

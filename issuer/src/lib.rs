@@ -10,4 +10,4 @@ pub mod routes;
 pub mod startup;
 
 pub use config::Config;
-pub use startup::{Application, Issuer, configure};
+pub use startup::{Issuer, build, configure};

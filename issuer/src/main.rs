@@ -1,4 +1,4 @@
-use issuer::{Application, Config};
+use issuer::Config;
 use std::process::ExitCode;
 
 #[actix_web::main]
@@ -8,7 +8,7 @@ async fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => return shared::startup::fail(&e),
     };
-    match Application::build(config).await {
+    match issuer::build(config).await {
         Ok(app) => {
             log::info!("issuer listening on port {}", app.port());
             shared::startup::exit_code(app.run_until_stopped().await)

@@ -6,12 +6,12 @@ use crate::db::MIGRATIONS;
 use crate::password::Hasher;
 use crate::rate_limit::RateLimiter;
 use crate::routes;
-use actix_web::dev::Server;
-use actix_web::{App, HttpResponse, HttpServer, web};
+
+use actix_web::{HttpResponse, web};
 use shared::db::Pool;
 use shared::http::Problem;
+use shared::startup::Service;
 use shared::token::Signer;
-use std::net::TcpListener;
 use utoipa::OpenApi;
 
 /// Everything a request handler of the issuer needs.
@@ -75,41 +75,20 @@ pub async fn ready(issuer: web::Data<Issuer>) -> Result<HttpResponse, Problem> {
     shared::http::readiness(issuer.is_ready().await)
 }
 
-pub struct Application {
-    server: Server,
-    port: u16,
-}
-
-impl Application {
-    pub async fn build(config: Config) -> Result<Self, StartupError> {
-        let listener = TcpListener::bind((config.host.as_str(), config.port))?;
-        let port = listener.local_addr()?.port();
-        let cors_origins = config.cors_origins.clone();
-        let issuer = web::Data::new(web::block(move || Issuer::build(&config)).await??);
-        let openapi = web::Data::new(ApiDoc::openapi());
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(shared::http::cors(&cors_origins))
-                .wrap(shared::http::problem_responses())
-                .wrap(shared::http::request_logger())
-                .app_data(issuer.clone())
-                .app_data(openapi.clone())
-                .app_data(shared::http::payload_config())
-                .configure(configure)
-                .route("/health", web::get().to(shared::http::health))
-                .route("/ready", web::get().to(ready))
-                .route("/openapi.json", web::get().to(shared::http::openapi))
-        })
-        .listen(listener)?
-        .run();
-        Ok(Self { server, port })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
-    }
+/// Connects, migrates and binds the issuer's own server (port 0 binds a free port).
+pub async fn build(config: Config) -> Result<Service, StartupError> {
+    let (host, port, cors_origins) = (
+        config.host.clone(),
+        config.port,
+        config.cors_origins.clone(),
+    );
+    let issuer = web::Data::new(web::block(move || Issuer::build(&config)).await??);
+    let openapi = web::Data::new(ApiDoc::openapi());
+    Ok(Service::bind(&host, port, cors_origins, move |cfg| {
+        cfg.app_data(issuer.clone())
+            .app_data(openapi.clone())
+            .configure(configure)
+            .route("/ready", web::get().to(ready))
+            .route("/openapi.json", web::get().to(shared::http::openapi));
+    })?)
 }

@@ -1,7 +1,7 @@
 //! Tests of the issuer as a process: how it refuses to start, and what its logs never contain.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use shared::testing::Process;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "process-test-secret-of-at-least-32-bytes!";
@@ -64,33 +64,14 @@ fn an_unreachable_database_is_retried_then_named_with_its_password_masked() {
 #[test]
 fn logs_never_show_a_password_a_token_a_hash_or_the_secret() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = issuer()
+    let mut command = issuer();
+    command
         .current_dir(dir.path())
         .env("BETTER_AUTH_SECRET", SECRET)
         .env("PORT", "0")
         .env("ARGON2_MEMORY_KIB", "1024")
-        .env("RUST_LOG", "trace")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut logs = String::new();
-    let port = loop {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "the issuer exited: {logs}"
-        );
-        logs.push_str(&line);
-        if let Some(port) = line
-            .trim()
-            .rsplit("listening on port ")
-            .next()
-            .filter(|_| line.contains("listening on port"))
-        {
-            break port.to_owned();
-        }
-    };
+        .env("RUST_LOG", "trace");
+    let process = Process::start(command);
     let password = "a-very-distinctive-password";
     let body = serde_json::json!({"email": "ada@example.com", "password": password, "name": "Ada"});
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -99,9 +80,8 @@ fn logs_never_show_a_password_a_token_a_hash_or_the_secret() {
         .unwrap();
     let response: serde_json::Value = runtime.block_on(async {
         let client = reqwest::Client::new();
-        let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
         let created: serde_json::Value = client
-            .post(url("/signup"))
+            .post(process.url("/signup"))
             .json(&body)
             .send()
             .await
@@ -110,19 +90,19 @@ fn logs_never_show_a_password_a_token_a_hash_or_the_secret() {
             .await
             .unwrap();
         client
-            .post(url("/signin"))
+            .post(process.url("/signin"))
             .json(&body)
             .send()
             .await
             .unwrap();
         client
-            .post(url("/signin"))
+            .post(process.url("/signin"))
             .json(&serde_json::json!({"email": "ada@example.com", "password": "wrong-password!"}))
             .send()
             .await
             .unwrap();
         client
-            .get(url("/nowhere?token=abc"))
+            .get(process.url("/nowhere?token=abc"))
             .bearer_auth(created["token"].as_str().unwrap())
             .send()
             .await
@@ -130,11 +110,7 @@ fn logs_never_show_a_password_a_token_a_hash_or_the_secret() {
         created
     });
     std::thread::sleep(Duration::from_millis(300));
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    logs.push_str(&rest);
+    let logs = process.logs();
     let token = response["token"].as_str().unwrap();
     assert!(
         logs.contains("POST /signup 201"),

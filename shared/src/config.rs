@@ -20,8 +20,13 @@ pub enum ConfigError {
 /// Reads `T` from the process environment, after loading `.env` when there is one.
 /// Field `database_url` is read from `DATABASE_URL`, and so on.
 pub fn from_env<T: DeserializeOwned>() -> Result<T, ConfigError> {
+    from_pairs(env_pairs())
+}
+
+/// The process environment, after loading `.env` when there is one (variables already set win).
+pub fn env_pairs() -> Vec<(String, String)> {
     let _ = dotenvy::dotenv();
-    from_pairs(std::env::vars())
+    std::env::vars().collect()
 }
 
 /// Reads `T` from explicit pairs, as `from_env` would from the environment; for tests and for

@@ -90,11 +90,12 @@ impl std::fmt::Debug for DbManager {
     }
 }
 
-/// WAL lets readers proceed while one writer writes; busy_timeout makes a second writer wait
-/// instead of failing; foreign keys are off in SQLite unless asked for. `synchronous` stays at
-/// its default (FULL) so that a commit a client was told about survives a power cut.
+/// busy_timeout comes first, so that connections opened at once wait for each other even while
+/// one of them switches the file to WAL; WAL lets readers proceed while one writer writes;
+/// foreign keys are off in SQLite unless asked for. `synchronous` stays at its default (FULL) so
+/// that a commit a client was told about survives a power cut.
 const SQLITE_PRAGMAS: &str =
-    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
+    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;";
 
 impl ManageConnection for DbManager {
     type Connection = DbConnection;

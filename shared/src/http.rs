@@ -35,6 +35,14 @@ impl FieldError {
     }
 }
 
+/// Records a field's verdict: its value when valid, otherwise `None` and an entry in `errors`,
+/// so that one 422 can list every field that is wrong.
+pub fn field<T>(name: &str, verdict: Result<T, &str>, errors: &mut Vec<FieldError>) -> Option<T> {
+    verdict
+        .map_err(|message| errors.push(FieldError::new(name, message)))
+        .ok()
+}
+
 /// An RFC 9457 problem. It is an error in its own right, so a handler can return one directly,
 /// and each service's error type renders through it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -122,3 +122,69 @@ impl Relay {
         self.up.store(true, Ordering::SeqCst);
     }
 }
+
+/// A service binary started for a test, with its standard error collected. It is killed when
+/// dropped.
+pub struct Process {
+    child: std::process::Child,
+    pub port: u16,
+    logs: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Process {
+    /// Starts `command` (which should bind port 0) and waits for its "listening on … port"
+    /// line. Panics with the logs so far if it exits first.
+    pub fn start(mut command: std::process::Command) -> Self {
+        use std::io::BufRead;
+        let mut child = command
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let mut stderr = std::io::BufReader::new(child.stderr.take().expect("piped stderr"));
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let port = loop {
+            let mut line = String::new();
+            if stderr.read_line(&mut line).unwrap_or(0) == 0 {
+                panic!(
+                    "the process exited before listening:\n{}",
+                    logs.lock().unwrap()
+                );
+            }
+            logs.lock().unwrap().push_str(&line);
+            if line.contains("listening on")
+                && let Some(port) = line
+                    .trim()
+                    .rsplit([':', ' '])
+                    .next()
+                    .and_then(|p| p.parse().ok())
+            {
+                break port;
+            }
+        };
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                let mut logs = sink.lock().unwrap();
+                logs.push_str(&line);
+                logs.push('\n');
+            }
+        });
+        Self { child, port, logs }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Everything the process has written to standard error so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

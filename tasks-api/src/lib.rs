@@ -1,1 +1,12 @@
+//! tasks-api: per-user tasks under `/api/{user_id}/tasks`. It never sees a password and never
+//! reads the issuer's tables; it trusts a request only through a token it can verify.
 
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod routes;
+pub mod startup;
+
+pub use config::Config;
+pub use startup::{TasksApi, build, configure};

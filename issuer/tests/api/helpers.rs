@@ -1,4 +1,4 @@
-use issuer::{Application, Config};
+use issuer::Config;
 use reqwest::{Client, Response};
 use serde_json::{Value, json};
 use shared::testing::TestDatabase;
@@ -56,7 +56,7 @@ pub async fn start(database_url: &str, overrides: &[(&str, &str)]) -> String {
         settings.push(((*key).to_owned(), (*value).to_owned()));
     }
     let config = Config::from_pairs(settings).expect("a valid test configuration");
-    let app = Application::build(config).await.expect("the issuer starts");
+    let app = issuer::build(config).await.expect("the issuer starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_rt::spawn(app.run_until_stopped());
     address

@@ -1,0 +1,134 @@
+//! The whole system in one process: the issuer and tasks-api on one port, with the same paths as
+//! behind the proxy, on SQLite files under `data/` by default. One command, nothing to install.
+
+use actix_web::{HttpResponse, web};
+use issuer::Issuer;
+use serde::Deserialize;
+use shared::config::{ConfigError, Secret};
+use shared::http::Problem;
+use shared::startup::Service;
+use shared::token::{TokenConfig, Verifier};
+use std::process::ExitCode;
+use tasks_api::TasksApi;
+use utoipa::OpenApi;
+
+/// The standalone process's own settings; everything else is the services' own variables.
+#[derive(Deserialize)]
+struct Raw {
+    #[serde(default = "default_host")]
+    host: String,
+    #[serde(default = "default_port")]
+    port: u16,
+    #[serde(default = "default_issuer_database_url")]
+    issuer_database_url: String,
+    #[serde(default = "default_tasks_database_url")]
+    tasks_database_url: String,
+}
+
+fn default_host() -> String {
+    "127.0.0.1".into()
+}
+fn default_port() -> u16 {
+    8000
+}
+fn default_issuer_database_url() -> String {
+    "sqlite://data/issuer.db".into()
+}
+fn default_tasks_database_url() -> String {
+    "sqlite://data/tasks.db".into()
+}
+
+struct Config {
+    raw: Raw,
+    issuer: issuer::Config,
+    tasks: tasks_api::Config,
+    secret_generated: bool,
+}
+
+fn configure() -> Result<Config, ConfigError> {
+    let pairs = shared::config::env_pairs();
+    let raw: Raw = shared::config::from_pairs(pairs.clone())?;
+    let token_config: TokenConfig = shared::config::from_pairs(pairs.clone())?;
+    let secret_generated = token_config.better_auth_secret.is_none();
+    let token = token_config.check(Some(Secret::generate))?;
+    // Each service reads DATABASE_URL; here each gets its own database.
+    let with_database = |url: &str| {
+        let mut pairs: Vec<_> = pairs
+            .iter()
+            .filter(|(k, _)| k != "DATABASE_URL")
+            .cloned()
+            .collect();
+        pairs.push(("DATABASE_URL".into(), url.to_owned()));
+        pairs
+    };
+    Ok(Config {
+        issuer: issuer::Config::with_token(with_database(&raw.issuer_database_url), token.clone())?,
+        tasks: tasks_api::Config::with_token(with_database(&raw.tasks_database_url), token)?,
+        raw,
+        secret_generated,
+    })
+}
+
+/// Ready when both databases are.
+async fn ready(
+    issuer: web::Data<Issuer>,
+    tasks: web::Data<TasksApi>,
+) -> Result<HttpResponse, Problem> {
+    shared::http::readiness(issuer.is_ready().await && tasks.is_ready().await)
+}
+
+type StartupError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn start(config: Config) -> Result<Service, StartupError> {
+    let verifier = web::Data::new(Verifier::new(&config.tasks.token));
+    let (issuer_config, tasks_config) = (config.issuer, config.tasks);
+    let cors_origins = issuer_config.cors_origins.clone();
+    let issuer = web::Data::new(web::block(move || Issuer::build(&issuer_config)).await??);
+    let tasks = web::Data::new(web::block(move || TasksApi::build(&tasks_config)).await??);
+    let mut document = issuer::startup::ApiDoc::openapi();
+    document.merge(tasks_api::startup::ApiDoc::openapi());
+    document.info.title = "issuer + tasks-api (standalone)".into();
+    let openapi = web::Data::new(document);
+    Ok(Service::bind(
+        &config.raw.host,
+        config.raw.port,
+        cors_origins,
+        move |cfg| {
+            cfg.app_data(issuer.clone())
+                .app_data(tasks.clone())
+                .app_data(verifier.clone())
+                .app_data(openapi.clone())
+                .configure(issuer::configure)
+                .configure(tasks_api::configure)
+                .route("/ready", web::get().to(ready))
+                .route("/openapi.json", web::get().to(shared::http::openapi));
+        },
+    )?)
+}
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    shared::startup::init_logging();
+    let config = match configure() {
+        Ok(config) => config,
+        Err(e) => return shared::startup::fail(&e),
+    };
+    if config.secret_generated {
+        log::warn!("************************************************************************");
+        log::warn!("BETTER_AUTH_SECRET is not set: this process generated a random secret.");
+        log::warn!("Every token dies with the process: after a restart, users must sign in");
+        log::warn!("again. Set BETTER_AUTH_SECRET (openssl rand -base64 48) to keep them.");
+        log::warn!("************************************************************************");
+    }
+    let host = config.raw.host.clone();
+    match start(config).await {
+        Ok(service) => {
+            log::info!(
+                "standalone (issuer + tasks-api) listening on http://{host}:{}",
+                service.port()
+            );
+            shared::startup::exit_code(service.run_until_stopped().await)
+        }
+        Err(e) => shared::startup::fail(&*e),
+    }
+}

@@ -1,0 +1,208 @@
+//! The whole journey against the standalone binary, started as a newcomer would: no
+//! configuration at all, SQLite files under `data/`.
+
+use reqwest::Client;
+use serde_json::{Value, json};
+use shared::testing::Process;
+use std::process::Command;
+
+fn standalone(dir: &std::path::Path) -> Process {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_standalone"));
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PORT", "0")
+        .env("ARGON2_MEMORY_KIB", "1024");
+    Process::start(command)
+}
+
+#[tokio::test]
+async fn a_user_signs_up_signs_in_and_manages_tasks_through_one_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let process = standalone(dir.path());
+    assert!(
+        process.logs().contains("BETTER_AUTH_SECRET is not set"),
+        "it warns that tokens die with the process"
+    );
+    let client = Client::new();
+    let url = |path: &str| process.url(path);
+
+    assert_eq!(
+        client
+            .get(url("/ready"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    assert!(
+        dir.path().join("data/issuer.db").exists() && dir.path().join("data/tasks.db").exists()
+    );
+
+    let account =
+        json!({"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"});
+    let signup = client
+        .post(url("/signup"))
+        .json(&account)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signup.status().as_u16(), 201);
+    let signin: Value = client
+        .post(url("/signin"))
+        .json(&account)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = signin["token"].as_str().unwrap();
+    let user = signin["user"]["id"].as_str().unwrap();
+    let tasks = url(&format!("/api/{user}/tasks"));
+
+    let created = client
+        .post(&tasks)
+        .bearer_auth(token)
+        .json(&json!({"title": "Buy milk"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    let task: Value = created.json().await.unwrap();
+    let task_url = format!("{tasks}/{}", task["id"]);
+
+    let listed: Vec<Value> = client
+        .get(&tasks)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, std::slice::from_ref(&task));
+
+    let updated: Value = client
+        .put(&task_url)
+        .bearer_auth(token)
+        .json(&json!({"description": "Two litres"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(updated["description"], "Two litres");
+
+    let toggled: Value = client
+        .patch(format!("{task_url}/complete"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(toggled["completed"], true);
+
+    let deleted = client
+        .delete(&task_url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        deleted.json::<Value>().await.unwrap(),
+        json!({"status": "deleted", "task_id": task["id"]})
+    );
+    assert_eq!(
+        client
+            .get(&task_url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+
+    assert_eq!(
+        client.get(&tasks).send().await.unwrap().status().as_u16(),
+        401
+    );
+    let document: Value = client
+        .get(url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        document["paths"]["/signin"].is_object()
+            && document["paths"]["/api/{user_id}/tasks"].is_object()
+    );
+}
+
+#[tokio::test]
+async fn tasks_survive_a_restart_when_the_secret_is_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "standalone-test-secret-of-at-least-32-bytes";
+    let start = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_standalone"));
+        command
+            .current_dir(dir.path())
+            .env("PORT", "0")
+            .env("ARGON2_MEMORY_KIB", "1024")
+            .env("BETTER_AUTH_SECRET", secret);
+        Process::start(command)
+    };
+    let client = Client::new();
+    let account =
+        json!({"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"});
+    let first = start();
+    assert!(!first.logs().contains("BETTER_AUTH_SECRET is not set"));
+    let signup: Value = client
+        .post(first.url("/signup"))
+        .json(&account)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (token, user) = (
+        signup["token"].as_str().unwrap().to_owned(),
+        signup["user"]["id"].as_str().unwrap().to_owned(),
+    );
+    client
+        .post(first.url(&format!("/api/{user}/tasks")))
+        .bearer_auth(&token)
+        .json(&json!({"title": "Keep me"}))
+        .send()
+        .await
+        .unwrap();
+    drop(first);
+
+    let second = start();
+    let listed: Vec<Value> = client
+        .get(second.url(&format!("/api/{user}/tasks")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.len(),
+        1,
+        "the old token still works and the task is still there"
+    );
+    assert_eq!(listed[0]["title"], "Keep me");
+}

@@ -1,0 +1,80 @@
+//! Who is calling: the `Owner` extractor verifies the bearer token and checks that the path's
+//! `user_id` is its subject. It fails closed: any doubt is a 401 (or 403), never a pass.
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use actix_web::{FromRequest, HttpRequest, web};
+use shared::http::Problem;
+use shared::token::Verifier;
+use std::future::{Ready, ready};
+
+/// The verified owner of the tasks under `/api/{user_id}/…`.
+#[derive(Debug)]
+pub struct Owner {
+    pub user_id: String,
+}
+
+const REALM: &str = r#"Bearer realm="tasks-api""#;
+
+fn unauthorized(detail: &str, token_sent: bool) -> Problem {
+    // RFC 6750 §3: no error code when the request carried no credentials at all.
+    let challenge = if token_sent {
+        format!(r#"{REALM}, error="invalid_token""#)
+    } else {
+        REALM.to_owned()
+    };
+    Problem::new(StatusCode::UNAUTHORIZED, detail).with_header(WWW_AUTHENTICATE, challenge)
+}
+
+/// The token of the request's only `Authorization` header, when that header is `Bearer <token>`
+/// (scheme case-insensitive). A token anywhere else (query string, cookie, body) is never read.
+pub fn bearer_token(request: &HttpRequest) -> Result<&str, Problem> {
+    let mut headers = request.headers().get_all(AUTHORIZATION);
+    let header = headers
+        .next()
+        .ok_or_else(|| unauthorized("A bearer token is required", false))?;
+    if headers.next().is_some() {
+        return Err(unauthorized("Send exactly one Authorization header", true));
+    }
+    let malformed = || unauthorized("The Authorization header must be `Bearer <token>`", true);
+    let value = header.to_str().map_err(|_| malformed())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(malformed)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(' ') {
+        return Err(malformed());
+    }
+    Ok(token)
+}
+
+/// Verifies the request's token and returns its subject.
+pub fn authenticate(request: &HttpRequest) -> Result<String, Problem> {
+    let token = bearer_token(request)?;
+    let verifier = request.app_data::<web::Data<Verifier>>().ok_or_else(|| {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "An unexpected error occurred",
+        )
+    })?;
+    verifier.decode(token).map_err(|e| {
+        log::debug!("token refused: {e}");
+        unauthorized("The token is invalid or expired", true)
+    })
+}
+
+impl FromRequest for Owner {
+    type Error = Problem;
+    type Future = Ready<Result<Self, Problem>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            authenticate(request).and_then(|subject| match request.match_info().get("user_id") {
+                Some(user_id) if user_id == subject => Ok(Owner { user_id: subject }),
+                _ => Err(Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "This token does not grant access to this user's tasks",
+                )),
+            }),
+        )
+    }
+}

@@ -1,0 +1,150 @@
+//! tasks-api's table and queries: plain functions over a connection, called through
+//! `shared::db::run` so that none of them runs on an async worker. Every query is scoped by
+//! `user_id`, so another user's task is simply not found.
+
+use crate::domain::{ListFilter, NewTask, TaskChanges, TaskId};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use shared::db::{DbConnection, DbError, Migrations};
+
+pub static MIGRATIONS: Migrations = Migrations {
+    sqlite: diesel_migrations::embed_migrations!("../migrations/tasks/sqlite"),
+    postgres: diesel_migrations::embed_migrations!("../migrations/tasks/postgres"),
+};
+
+diesel::table! {
+    tasks (id) {
+        id -> BigInt,
+        user_id -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        completed -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = tasks)]
+pub struct Task {
+    pub id: i64,
+    pub user_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub completed: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = tasks)]
+struct NewRow {
+    user_id: String,
+    title: String,
+    description: Option<String>,
+    completed: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = tasks)]
+struct Changes {
+    title: Option<String>,
+    description: Option<Option<String>>,
+    completed: Option<bool>,
+    updated_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, user_id: &str, task: NewTask) -> Result<Task, DbError> {
+    let now = shared::db::now();
+    let row = NewRow {
+        user_id: user_id.to_owned(),
+        title: task.title.into_inner(),
+        description: task.description.map(|d| d.into_inner()),
+        completed: false,
+        created_at: now,
+        updated_at: now,
+    };
+    Ok(diesel::insert_into(tasks::table)
+        .values(row)
+        .returning(tasks::all_columns)
+        .get_result(conn)?)
+}
+
+/// One page of a user's tasks, oldest first, and how many match in all.
+pub fn list(
+    conn: &mut DbConnection,
+    user_id: &str,
+    filter: &ListFilter,
+) -> Result<(Vec<Task>, i64), DbError> {
+    let matching = || {
+        let mut query = tasks::table
+            .filter(tasks::user_id.eq(user_id.to_owned()))
+            .into_boxed();
+        if let Some(completed) = filter.completed {
+            query = query.filter(tasks::completed.eq(completed));
+        }
+        query
+    };
+    conn.transaction(|conn| {
+        let total = matching().count().get_result(conn)?;
+        let page = matching()
+            .order(tasks::id.asc())
+            .limit(filter.limit)
+            .offset(filter.offset)
+            .select(Task::as_select())
+            .load(conn)?;
+        Ok((page, total))
+    })
+}
+
+pub fn get(conn: &mut DbConnection, user_id: &str, id: TaskId) -> Result<Task, DbError> {
+    Ok(tasks::table
+        .filter(tasks::id.eq(id.0).and(tasks::user_id.eq(user_id)))
+        .select(Task::as_select())
+        .first(conn)?)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    user_id: &str,
+    id: TaskId,
+    changes: TaskChanges,
+) -> Result<Task, DbError> {
+    if changes.is_empty() {
+        return get(conn, user_id, id);
+    }
+    let changes = Changes {
+        title: changes.title.map(|t| t.into_inner()),
+        description: changes.description.map(|d| d.map(|d| d.into_inner())),
+        completed: changes.completed,
+        updated_at: shared::db::now(),
+    };
+    Ok(
+        diesel::update(tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(user_id))))
+            .set(changes)
+            .returning(tasks::all_columns)
+            .get_result(conn)?,
+    )
+}
+
+pub fn toggle(conn: &mut DbConnection, user_id: &str, id: TaskId) -> Result<Task, DbError> {
+    Ok(
+        diesel::update(tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(user_id))))
+            .set((
+                tasks::completed.eq(diesel::dsl::not(tasks::completed)),
+                tasks::updated_at.eq(shared::db::now()),
+            ))
+            .returning(tasks::all_columns)
+            .get_result(conn)?,
+    )
+}
+
+/// Whether a task was deleted (false: there was no such task of this user).
+pub fn delete(conn: &mut DbConnection, user_id: &str, id: TaskId) -> Result<bool, DbError> {
+    let deleted =
+        diesel::delete(tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(user_id))))
+            .execute(conn)?;
+    Ok(deleted == 1)
+}

@@ -1,0 +1,226 @@
+//! tasks-api's routes. Every one takes an `Owner`: a verified token whose subject is the path's
+//! `{user_id}`.
+
+use crate::auth::Owner;
+use crate::db::{self, Task};
+use crate::domain::{
+    CreateTaskRequest, ListFilter, ListQuery, NewTask, TaskChanges, TaskId, UpdateTaskRequest,
+};
+use crate::startup::TasksApi;
+use actix_web::http::StatusCode;
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use shared::db::DbError;
+use shared::http::{Json, Problem};
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TaskView {
+    #[schema(example = 1)]
+    id: i64,
+    user_id: String,
+    #[schema(example = "Buy milk")]
+    title: String,
+    #[schema(nullable)]
+    description: Option<String>,
+    completed: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Task> for TaskView {
+    fn from(task: Task) -> Self {
+        Self {
+            id: task.id,
+            user_id: task.user_id,
+            title: task.title,
+            description: task.description,
+            completed: task.completed,
+            created_at: task.created_at.and_utc(),
+            updated_at: task.updated_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Deleted {
+    #[schema(example = "deleted")]
+    status: &'static str,
+    task_id: i64,
+}
+
+fn not_found() -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, "Task not found")
+}
+
+/// Maps "no such row" to 404: a missing task and another user's task look the same.
+fn task_problem(e: DbError) -> Problem {
+    if e.is_not_found() {
+        not_found()
+    } else {
+        e.into()
+    }
+}
+
+fn task_id(raw: &str) -> Result<TaskId, Problem> {
+    TaskId::parse(raw).ok_or_else(not_found)
+}
+
+/// List the user's tasks, oldest first.
+#[utoipa::path(get, path = "/api/{user_id}/tasks", tag = "tasks", params(("user_id" = String, Path), ListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of tasks", body = [TaskView],
+            headers(("X-Total-Count" = i64, description = "How many tasks match, across all pages"))),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's subject is not this user", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list(
+    api: web::Data<TasksApi>,
+    owner: Owner,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, Problem> {
+    let filter = ListFilter::try_from(query.into_inner())?;
+    let (tasks, total) = shared::db::run(&api.pool, move |conn| {
+        db::list(conn, &owner.user_id, &filter)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("X-Total-Count", total.to_string()))
+        .json(tasks.into_iter().map(TaskView::from).collect::<Vec<_>>()))
+}
+
+/// Create a task.
+#[utoipa::path(post, path = "/api/{user_id}/tasks", tag = "tasks", params(("user_id" = String, Path)),
+    request_body = CreateTaskRequest, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = TaskView,
+            headers(("Location" = String, description = "The new task's URL"))),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's subject is not this user", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create(
+    api: web::Data<TasksApi>,
+    owner: Owner,
+    body: Json<CreateTaskRequest>,
+) -> Result<HttpResponse, Problem> {
+    let task = NewTask::try_from(body.0)?;
+    let task = shared::db::run(&api.pool, move |conn| {
+        db::insert(conn, &owner.user_id, task)
+    })
+    .await?;
+    let location = format!("/api/{}/tasks/{}", task.user_id, task.id);
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, location))
+        .json(TaskView::from(task)))
+}
+
+/// Read one task.
+#[utoipa::path(get, path = "/api/{user_id}/tasks/{task_id}", tag = "tasks",
+    params(("user_id" = String, Path), ("task_id" = i64, Path, minimum = 1)), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The task", body = TaskView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's subject is not this user", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such task for this user", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn read(
+    api: web::Data<TasksApi>,
+    owner: Owner,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Problem> {
+    let id = task_id(&path.1)?;
+    let task = shared::db::run(&api.pool, move |conn| db::get(conn, &owner.user_id, id))
+        .await
+        .map_err(task_problem)?;
+    Ok(HttpResponse::Ok().json(TaskView::from(task)))
+}
+
+/// Change any of title, description (`null` clears it) and completed; absent fields stay.
+#[utoipa::path(put, path = "/api/{user_id}/tasks/{task_id}", tag = "tasks",
+    params(("user_id" = String, Path), ("task_id" = i64, Path, minimum = 1)),
+    request_body = UpdateTaskRequest, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed task", body = TaskView),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's subject is not this user", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such task for this user", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update(
+    api: web::Data<TasksApi>,
+    owner: Owner,
+    path: web::Path<(String, String)>,
+    body: Json<UpdateTaskRequest>,
+) -> Result<HttpResponse, Problem> {
+    let id = task_id(&path.1)?;
+    let changes = TaskChanges::try_from(body.0)?;
+    let task = shared::db::run(&api.pool, move |conn| {
+        db::update(conn, &owner.user_id, id, changes)
+    })
+    .await
+    .map_err(task_problem)?;
+    Ok(HttpResponse::Ok().json(TaskView::from(task)))
+}
+
+/// Delete a task.
+#[utoipa::path(delete, path = "/api/{user_id}/tasks/{task_id}", tag = "tasks",
+    params(("user_id" = String, Path), ("task_id" = i64, Path, minimum = 1)), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Deleted", body = Deleted),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's subject is not this user", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such task for this user", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete(
+    api: web::Data<TasksApi>,
+    owner: Owner,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Problem> {
+    let id = task_id(&path.1)?;
+    let deleted =
+        shared::db::run(&api.pool, move |conn| db::delete(conn, &owner.user_id, id)).await?;
+    if !deleted {
+        return Err(not_found());
+    }
+    Ok(HttpResponse::Ok().json(Deleted {
+        status: "deleted",
+        task_id: id.0,
+    }))
+}
+
+/// Toggle `completed`.
+#[utoipa::path(patch, path = "/api/{user_id}/tasks/{task_id}/complete", tag = "tasks",
+    params(("user_id" = String, Path), ("task_id" = i64, Path, minimum = 1)), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The toggled task", body = TaskView),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's subject is not this user", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such task for this user", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn toggle(
+    api: web::Data<TasksApi>,
+    owner: Owner,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Problem> {
+    let id = task_id(&path.1)?;
+    let task = shared::db::run(&api.pool, move |conn| db::toggle(conn, &owner.user_id, id))
+        .await
+        .map_err(task_problem)?;
+    Ok(HttpResponse::Ok().json(TaskView::from(task)))
+}

@@ -1,0 +1,154 @@
+use chrono::Utc;
+use reqwest::{Client, Method, RequestBuilder, Response};
+use serde_json::{Value, json};
+use shared::testing::TestDatabase;
+use shared::token::{Signer, TokenConfig, TokenSettings, TokenSubject};
+
+pub const SECRET: &str = "integration-test-secret-of-at-least-32-bytes";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub database: TestDatabase,
+    pub stop: actix_web::dev::ServerHandle,
+}
+
+pub fn token_settings() -> TokenSettings {
+    TokenConfig {
+        better_auth_secret: Some(SECRET.into()),
+        ..Default::default()
+    }
+    .check(None)
+    .unwrap()
+}
+
+/// A token as the issuer would mint it for `user_id`.
+pub fn token_for(user_id: &str) -> String {
+    let subject = TokenSubject {
+        id: user_id,
+        email: "someone@example.com",
+        name: "Someone",
+    };
+    Signer::new(&token_settings())
+        .encode(subject, Utc::now())
+        .unwrap()
+        .token
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_on(TestDatabase::new()).await
+}
+
+pub async fn spawn_app_on(database: TestDatabase) -> TestApp {
+    let settings = [
+        ("DATABASE_URL", database.url.as_str()),
+        ("BETTER_AUTH_SECRET", SECRET),
+        ("HOST", "127.0.0.1"),
+        ("PORT", "0"),
+    ];
+    let config = tasks_api::Config::from_pairs(settings).expect("a valid test configuration");
+    let service = tasks_api::build(config).await.expect("tasks-api starts");
+    let address = format!("http://127.0.0.1:{}", service.port());
+    let stop = service.handle();
+    actix_rt::spawn(service.run_until_stopped());
+    TestApp {
+        address,
+        client: Client::new(),
+        database,
+        stop,
+    }
+}
+
+impl TestApp {
+    /// Stops this instance and starts a new one on the same database.
+    pub async fn restart(self) -> TestApp {
+        self.stop.stop(true).await;
+        spawn_app_on(self.database).await
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    pub async fn create(&self, user: &str, body: &Value) -> Response {
+        self.request(
+            Method::POST,
+            &format!("/api/{user}/tasks"),
+            Some(&token_for(user)),
+        )
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+    }
+
+    /// Creates a task and returns it.
+    pub async fn create_task(&self, user: &str, title: &str) -> Value {
+        let response = self.create(user, &json!({"title": title})).await;
+        assert_eq!(response.status().as_u16(), 201);
+        response.json().await.unwrap()
+    }
+
+    pub async fn list(&self, user: &str, query: &str) -> Response {
+        self.request(
+            Method::GET,
+            &format!("/api/{user}/tasks{query}"),
+            Some(&token_for(user)),
+        )
+        .send()
+        .await
+        .unwrap()
+    }
+
+    pub async fn on_task(
+        &self,
+        method: Method,
+        user: &str,
+        task_path: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let request = self.request(
+            method,
+            &format!("/api/{user}/tasks/{task_path}"),
+            Some(&token_for(user)),
+        );
+        match body {
+            Some(body) => request.json(body),
+            None => request,
+        }
+        .send()
+        .await
+        .unwrap()
+    }
+}
+
+/// Asserts the response is a problem+json with `status`, and returns its body.
+pub async fn assert_problem(response: Response, status: u16) -> Value {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    body
+}
+
+pub fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect()
+}

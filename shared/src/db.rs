@@ -90,12 +90,19 @@ impl std::fmt::Debug for DbManager {
     }
 }
 
-/// busy_timeout comes first, so that connections opened at once wait for each other even while
-/// one of them switches the file to WAL; WAL lets readers proceed while one writer writes;
-/// foreign keys are off in SQLite unless asked for. `synchronous` stays at its default (FULL) so
-/// that a commit a client was told about survives a power cut.
-const SQLITE_PRAGMAS: &str =
-    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;";
+/// busy_timeout makes a second writer wait instead of failing; foreign keys are off in SQLite
+/// unless asked for. `synchronous` stays at its default (FULL) so that a commit a client was told
+/// about survives a power cut.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
+
+/// WAL lets readers proceed while one writer writes. The mode is kept in the file, so it is set
+/// once, from a single connection, before the pool opens several at once: switching while
+/// others are open fails with "database is locked", whatever the busy timeout.
+fn enable_wal(path: &str) -> Result<(), r2d2::Error> {
+    let mut conn = SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+    conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
+        .map_err(r2d2::Error::QueryError)
+}
 
 impl ManageConnection for DbManager {
     type Connection = DbConnection;
@@ -229,11 +236,17 @@ pub fn connect(
     migrations: &Migrations,
     settings: &PoolSettings,
 ) -> Result<Pool, StartupError> {
-    if let DatabaseUrl::Sqlite(path) = url
-        && let Some(parent) = std::path::Path::new(path).parent()
-        && !parent.as_os_str().is_empty()
-    {
-        let _ = std::fs::create_dir_all(parent);
+    if let DatabaseUrl::Sqlite(path) = url {
+        if let Some(parent) = std::path::Path::new(path).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        enable_wal(path).map_err(|e| StartupError::Unreachable {
+            url: url.masked(),
+            waited: Duration::ZERO,
+            cause: e.to_string(),
+        })?;
     }
     let pool = r2d2::Pool::builder()
         .max_size(settings.max_size)

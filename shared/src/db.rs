@@ -8,7 +8,9 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -16,7 +18,30 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
-pub type Pool = r2d2::Pool<DbManager>;
+/// The connection pool, with a gate in front of it: a request takes a permit (waiting on the
+/// async side, which costs nothing) before it moves to a blocking thread, so no more blocking
+/// threads run database work than there are connections, and none of them sleeps in the pool.
+#[derive(Clone)]
+pub struct Pool {
+    connections: r2d2::Pool<DbManager>,
+    permits: Arc<Semaphore>,
+    wait: Duration,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("connections", &self.connections)
+            .finish()
+    }
+}
+
+impl Pool {
+    /// A connection for synchronous code (tests, tools); request handlers use [`run`].
+    pub fn get(&self) -> Result<r2d2::PooledConnection<DbManager>, r2d2::PoolError> {
+        self.connections.get()
+    }
+}
 
 /// Where the database is. The scheme alone decides the backend, so a mistyped URL is an error at
 /// start rather than a SQLite file named after it.
@@ -251,6 +276,10 @@ pub fn connect(
     let pool = r2d2::Pool::builder()
         .max_size(settings.max_size)
         .min_idle(Some(1))
+        // A PostgreSQL connection can die while idle (a restart, a network cut) and diesel does
+        // not notice by itself, so it is pinged at checkout; a SQLite file cannot, and the ping
+        // would only double the statements of every request.
+        .test_on_check_out(matches!(url, DatabaseUrl::Postgres(_)))
         .connection_timeout(settings.checkout_timeout)
         .build_unchecked(DbManager { url: url.clone() });
 
@@ -284,7 +313,11 @@ pub fn connect(
             url: url.masked(),
             cause: e.to_string(),
         })?;
-    Ok(pool)
+    Ok(Pool {
+        connections: pool,
+        permits: Arc::new(Semaphore::new(settings.max_size as usize)),
+        wait: settings.checkout_timeout,
+    })
 }
 
 /// The current time as both backends store it: PostgreSQL keeps microseconds, so a timestamp
@@ -337,17 +370,26 @@ impl DbError {
 }
 
 /// Runs `f` with a pooled connection on the blocking thread pool, never on an async worker.
+/// Waiting for a connection is bounded by the pool's checkout timeout; past it the database
+/// counts as unavailable.
 pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, DbError>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
     T: Send + 'static,
 {
-    let pool = pool.clone();
+    let permit = tokio::time::timeout(pool.wait, pool.permits.clone().acquire_owned())
+        .await
+        .map_err(|_| DbError::Unavailable("every connection stayed busy".into()))?
+        .map_err(|e| DbError::Unavailable(e.to_string()))?;
+    let connections = pool.connections.clone();
     actix_web::web::block(move || {
-        let mut conn = pool
+        let mut conn = connections
             .get()
             .map_err(|e| DbError::Unavailable(e.to_string()))?;
-        f(&mut conn)
+        let result = f(&mut conn);
+        drop(conn);
+        drop(permit);
+        result
     })
     .await
     .map_err(|e| DbError::Unavailable(format!("blocking pool: {e}")))?

@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""The benchmark harness: builds the release binaries, starts the services on SQLite and on
+PostgreSQL, seeds them, and runs the same load scenarios with wrk against each, and against any
+other implementation of the tasks API given on the command line, all in one run. It prints a
+markdown table with requests per second, p50 and p99 latency, errors, peak RSS and cold start,
+and the ratios that matter, and writes them to bench/RESULTS.md with --write.
+
+    python3 bench/run.py                                   # our services, SQLite and PostgreSQL
+    python3 bench/run.py --fastapi-seed PATH/fastapi-seed  # and the FastAPI reference, same run
+    python3 bench/run.py --peer-url http://127.0.0.1:9000 --peer-token-cmd "mint u1" --peer-user u1
+
+Needs wrk (Debian: wrk), curl-free (stdlib only), and for PostgreSQL a server that
+BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres) may create databases on.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+SECRET = "bench-secret-" + uuid.uuid4().hex
+PASSWORD = "correct horse battery"
+
+
+# ------------------------------------------------------------------------------- small helpers
+
+def http(method, url, body=None, token=None, timeout=10):
+    """Returns (status, parsed JSON body or None)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as e:
+        return e.code, None
+
+
+def wait_for(url, deadline_s=60, process=None):
+    """Polls url until it answers 200; returns the seconds it took."""
+    started = time.monotonic()
+    while time.monotonic() - started < deadline_s:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{url}: the process exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return time.monotonic() - started
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.002)
+    raise RuntimeError(f"{url} did not answer 200 within {deadline_s} s")
+
+
+def tree(pid):
+    """pid and all its descendants."""
+    pids = [pid]
+    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout.split()
+    for child in children:
+        pids.extend(tree(int(child)))
+    return pids
+
+
+def peak_rss_kib(pid):
+    """Peak resident memory (VmHWM) summed over the process tree."""
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/status") as status:
+                total += next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+        except (FileNotFoundError, StopIteration):
+            pass
+    return total
+
+
+def stop(process):
+    if process.poll() is None:
+        for p in reversed(tree(process.pid)):
+            try:
+                os.kill(p, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url, seconds, connections, token=None, script=None, expect=None):
+    """Runs wrk and returns rps, p50/p99 in ms and the error count. `expect` is the status every
+    response should have when it is not 2xx (the invalid-token scenario expects 401)."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
+    if token:
+        command += ["-H", f"Authorization: Bearer {token}"]
+    if script:
+        command += ["-s", os.path.join(BENCH, script)]
+    out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    latency = {m.group(1): float(m.group(2)) * UNIT[m.group(3)]
+               for m in re.finditer(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    non_2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    socket = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    errors = socket + (requests - non_2xx if expect else non_2xx)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50": latency["50"], "p99": latency["99"], "errors": errors, "requests": requests}
+
+
+# ------------------------------------------------------------------------------ our services
+
+class Databases:
+    """A fresh pair of databases for one backend, removed afterwards."""
+
+    def __init__(self, backend, work):
+        self.backend = backend
+        if backend == "sqlite":
+            self.urls = {name: f"sqlite://{work}/{name}.db" for name in ("issuer", "tasks")}
+            return
+        admin = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+        base = admin.rsplit("/", 1)[0]
+        self.admin = admin
+        self.names = {name: f"bench_{name}_{uuid.uuid4().hex[:8]}" for name in ("issuer", "tasks")}
+        for name in self.names.values():
+            subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
+        self.urls = {k: f"{base}/{v}" for k, v in self.names.items()}
+
+    def drop(self):
+        if self.backend == "postgres":
+            for name in self.names.values():
+                subprocess.run(["psql", self.admin, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
+
+
+def start_ours(binary, port, database_url, log):
+    env = dict(os.environ, BETTER_AUTH_SECRET=SECRET, DATABASE_URL=database_url, PORT=str(port),
+               HOST="127.0.0.1", RUST_LOG="warn",
+               RATE_LIMIT_PER_MINUTE="100000000", RATE_LIMIT_BURST="100000000")
+    return subprocess.Popen([os.path.join(ROOT, "target", "release", binary)], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def measure_ours(backend, args, work):
+    databases = Databases(backend, work)
+    log = open(os.path.join(work, f"{backend}.log"), "w")
+    issuer = start_ours("issuer", 18501, databases.urls["issuer"], log)
+    tasks = start_ours("tasks-api", 18502, databases.urls["tasks"], log)
+    try:
+        cold = wait_for("http://127.0.0.1:18502/ready", process=tasks)
+        wait_for("http://127.0.0.1:18501/ready", process=issuer)
+        status, account = http("POST", "http://127.0.0.1:18501/signup",
+                               {"email": "bench@example.com", "password": PASSWORD, "name": "Bench"})
+        assert status == 201, f"sign-up answered {status}"
+        token, user = account["token"], account["user"]["id"]
+        return run_scenarios(f"ours ({backend})", "http://127.0.0.1:18502", user, token, tasks, cold, args,
+                             signin="http://127.0.0.1:18501/signin")
+    finally:
+        stop(tasks)
+        stop(issuer)
+        log.close()
+        databases.drop()
+
+
+def run_scenarios(name, base, user, token, process, cold, args, signin=None):
+    tasks_url = f"{base}/api/{user}/tasks"
+    for i in range(20 - len(http("GET", tasks_url, token=token)[1] or [])):
+        assert http("POST", tasks_url, {"title": f"seed {i}"}, token)[0] == 201
+    status, listed = http("GET", tasks_url, token=token)
+    assert status == 200 and len(listed) == 20, f"{name}: expected 20 tasks, got {status}"
+    head, payload, signature = token.split(".")
+    invalid = f"{head}.{payload}.{signature[::-1]}"
+    assert http("GET", tasks_url, token=invalid)[0] == 401, f"{name}: a broken signature must be 401"
+
+    s, c = args.seconds, args.connections
+    rows = {
+        "GET /health": wrk(f"{base}/health", s, c),
+        "GET list (20 tasks)": wrk(tasks_url, s, c, token=token),
+        "POST create": wrk(tasks_url, s, c, token=token, script="create.lua"),
+        "GET list, invalid token": wrk(tasks_url, s, c, token=invalid, expect=401),
+    }
+    if signin:
+        rows["POST /signin (argon2id)"] = wrk(signin, s, c, script="signin.lua")
+    return {"name": name, "rows": rows, "rss_kib": peak_rss_kib(process.pid), "cold_ms": cold * 1000}
+
+
+# ------------------------------------------------------------------------------ other peers
+
+def measure_fastapi_seed(path, args, work):
+    """The FastAPI reference as its README starts it: uvicorn, 2 workers, SQLite."""
+    cache = os.path.join(ROOT, "target", "bench", "fastapi-seed")
+    venv = os.path.join(cache, ".venv")
+    if not os.path.exists(os.path.join(venv, "bin", "uvicorn")):
+        os.makedirs(cache, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "-r",
+                        os.path.join(path, "requirements.txt")], check=True)
+    app = os.path.join(work, "fastapi-seed")
+    shutil.copytree(path, app, ignore=shutil.ignore_patterns(".venv", "results", "logs", "*.db"))
+    python = os.path.join(venv, "bin", "python")
+    env = dict(os.environ, BETTER_AUTH_SECRET=SECRET, DATABASE_URL="sqlite:///./bench.db")
+    subprocess.run([python, "seed.py", "u1", "20"], cwd=app, env=env, check=True, capture_output=True)
+    token = subprocess.run([python, "mint.py", "u1"], cwd=app, env=env, check=True,
+                           capture_output=True, text=True).stdout.strip()
+    process = subprocess.Popen([os.path.join(venv, "bin", "uvicorn"), "app:app", "--workers", "2",
+                                "--no-access-log", "--host", "127.0.0.1", "--port", "18000"],
+                               cwd=app, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        cold = wait_for("http://127.0.0.1:18000/health", process=process)
+        time.sleep(2)  # let both workers finish starting
+        return run_scenarios("FastAPI reference", "http://127.0.0.1:18000", "u1", token, process, cold, args)
+    finally:
+        stop(process)
+
+
+def measure_peer(args, work):
+    token = subprocess.run(args.peer_token_cmd, shell=True, check=True, capture_output=True, text=True).stdout.strip()
+    result = run_scenarios("peer", args.peer_url.rstrip("/"), args.peer_user, token, None, 0, args)
+    return result
+
+
+# ------------------------------------------------------------------------------------ report
+
+def table(results):
+    lines = ["| implementation | scenario | req/s | p50 ms | p99 ms | errors |",
+             "|---|---|---:|---:|---:|---:|"]
+    for result in results:
+        for scenario, row in result["rows"].items():
+            lines.append(f"| {result['name']} | {scenario} | {row['rps']:.0f} | {row['p50']:.2f} | "
+                         f"{row['p99']:.2f} | {row['errors']} |")
+    lines += ["", "| implementation | peak RSS MiB | cold start ms |", "|---|---:|---:|"]
+    for result in results:
+        lines.append(f"| {result['name']} | {result['rss_kib'] / 1024:.1f} | {result['cold_ms']:.0f} |")
+    return "\n".join(lines)
+
+
+def ratios(results):
+    ours = next(r for r in results if r["name"].startswith("ours (sqlite"))
+    lines = []
+    list_, health = ours["rows"]["GET list (20 tasks)"], ours["rows"]["GET /health"]
+    lines.append(f"* ours (SQLite): authenticated list / /health of the same process: "
+                 f"**{list_['rps'] / health['rps']:.2f}** (target ≥ 0.40)")
+    for peer in (r for r in results if not r["name"].startswith("ours")):
+        p = peer["rows"]
+        lines += [
+            f"* vs {peer['name']}: list req/s **{list_['rps'] / p['GET list (20 tasks)']['rps']:.1f}×** "
+            f"(target ≥ 30×); list p99 **1/{p['GET list (20 tasks)']['p99'] / list_['p99']:.1f}** (target ≤ 1/20)",
+            f"* vs {peer['name']}: create req/s **{ours['rows']['POST create']['rps'] / p['POST create']['rps']:.1f}×** "
+            f"(target ≥ 20×)",
+            f"* vs {peer['name']}: invalid token req/s **{ours['rows']['GET list, invalid token']['rps'] / p['GET list, invalid token']['rps']:.1f}×**",
+        ]
+        if peer["rss_kib"]:
+            lines.append(f"* vs {peer['name']}: peak RSS **1/{peer['rss_kib'] / ours['rss_kib']:.1f}** (target ≤ 1/10); "
+                         f"cold start **1/{peer['cold_ms'] / ours['cold_ms']:.1f}** (target ≤ 1/10)")
+    return "\n".join(lines)
+
+
+def machine():
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0]
+    return (f"{os.cpu_count()} × {cpu}, Linux {platform.release()}, {wrk_version.split(' [')[0]}, "
+            f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=15, help="per scenario (default 15)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument("--backends", default="sqlite,postgres", help="comma list (default sqlite,postgres)")
+    parser.add_argument("--fastapi-seed", metavar="DIR", help="the FastAPI reference's folder, measured in the same run")
+    parser.add_argument("--peer-url", help="base URL of another implementation of the tasks API")
+    parser.add_argument("--peer-token-cmd", help="a shell command that prints a token for --peer-user")
+    parser.add_argument("--peer-user", default="u1", help="the user the peer's token is for")
+    parser.add_argument("--write", action="store_true", help="write bench/RESULTS.md")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is required (Debian: apt-get install wrk)")
+
+    subprocess.run(["cargo", "build", "--release", "--locked", "-p", "issuer", "-p", "tasks-api"], cwd=ROOT, check=True)
+    results = []
+    with tempfile.TemporaryDirectory() as work:
+        for backend in args.backends.split(","):
+            print(f"measuring ours on {backend} …", file=sys.stderr)
+            results.append(measure_ours(backend, args, work))
+        if args.fastapi_seed:
+            print("measuring the FastAPI reference …", file=sys.stderr)
+            results.append(measure_fastapi_seed(os.path.abspath(args.fastapi_seed), args, work))
+        if args.peer_url:
+            print(f"measuring {args.peer_url} …", file=sys.stderr)
+            results.append(measure_peer(args, work))
+
+    command = "python3 bench/run.py " + " ".join(
+        a if not a.startswith("/") else "<dir>" for a in sys.argv[1:] if a != "--write")
+    report = (f"Machine: {machine()}\n\nCommand: `{command.strip()}` (wrk -t2 -c{args.connections}, "
+              f"{args.seconds} s a scenario)\n\n{table(results)}\n\nRatios, all from this one run:\n\n{ratios(results)}\n")
+    print(report)
+    if args.write:
+        with open(os.path.join(BENCH, "RESULTS.md"), "w") as f:
+            f.write("# Benchmark results\n\nProduced by `bench/run.py`; figures move between sittings on a shared "
+                    "machine, so compare only within one run.\n\n" + report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+//! The request's auth path: the Authorization header parsed, the token verified, the subject
+//! returned, as the `Owner` extractor does on every tasks-api request.
+//! `cargo bench -p tasks-api --bench auth`
+
+use actix_web::test::TestRequest;
+use actix_web::web;
+use chrono::Utc;
+use criterion::{Criterion, criterion_group, criterion_main};
+use shared::token::{Signer, TokenConfig, TokenSubject, Verifier};
+use std::hint::black_box;
+
+fn auth_path(c: &mut Criterion) {
+    let settings = TokenConfig {
+        better_auth_secret: Some("benchmark-secret-of-at-least-32-bytes!!".into()),
+        ..Default::default()
+    }
+    .check(None)
+    .unwrap();
+    let subject = TokenSubject {
+        id: "4b1c6a62-6a52-4d8e-9d1e-0a4e7f0f3a11",
+        email: "ada@example.com",
+        name: "Ada",
+    };
+    let token = Signer::new(&settings)
+        .encode(subject, Utc::now())
+        .unwrap()
+        .token;
+    let request = TestRequest::default()
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .app_data(web::Data::new(Verifier::new(&settings)))
+        .to_http_request();
+    let forged = TestRequest::default()
+        .insert_header((
+            "Authorization",
+            format!("Bearer {}x", &token[..token.len() - 1]),
+        ))
+        .app_data(web::Data::new(Verifier::new(&settings)))
+        .to_http_request();
+
+    c.bench_function("auth path, valid token", |b| {
+        b.iter(|| tasks_api::auth::authenticate(black_box(&request)).unwrap())
+    });
+    c.bench_function("auth path, forged signature", |b| {
+        b.iter(|| tasks_api::auth::authenticate(black_box(&forged)).unwrap_err())
+    });
+}
+
+criterion_group!(benches, auth_path);
+criterion_main!(benches);

@@ -82,13 +82,12 @@ export PGPORT=${PGPORT:-5432}
 export PGUSER=${PGUSER:-postgres}
 export ISSUER_DB_PASSWORD=${ISSUER_DB_PASSWORD:-$(random_hex 24)}
 export TASKS_DB_PASSWORD=${TASKS_DB_PASSWORD:-$(random_hex 24)}
-secret=$(random_hex 48)
 
 issuer_env=(
     DATABASE_URL="postgres://issuer:$ISSUER_DB_PASSWORD@$PGHOST:$PGPORT/issuer"
     HOST=127.0.0.1
     PORT="$ISSUER_PORT"
-    BETTER_AUTH_SECRET="$secret"
+    JWT_ALGORITHM=EdDSA
     JWT_ISSUER=issuer
     JWT_AUDIENCE=tasks-api
     TRUSTED_PROXIES=127.0.0.1
@@ -98,7 +97,8 @@ tasks_env=(
     DATABASE_URL="postgres://tasks:$TASKS_DB_PASSWORD@$PGHOST:$PGPORT/tasks"
     HOST=127.0.0.1
     PORT="$TASKS_PORT"
-    BETTER_AUTH_SECRET="$secret"
+    JWT_ALGORITHM=EdDSA
+    JWKS_URL="http://127.0.0.1:$ISSUER_PORT/.well-known/jwks.json"
     JWT_ISSUER=issuer
     JWT_AUDIENCE=tasks-api
     RUST_LOG=info
@@ -126,10 +126,9 @@ cat >"$work/compose.env" <<'EOF'
 POSTGRES_PASSWORD=ci-dummy-postgres-password
 ISSUER_DB_PASSWORD=ci-dummy-issuer-db-password
 TASKS_DB_PASSWORD=ci-dummy-tasks-db-password
-BETTER_AUTH_SECRET=ci-dummy-secret-0123456789abcdef0123456789abcdef
 EOF
 compose_config() {
-    env -u POSTGRES_PASSWORD -u ISSUER_DB_PASSWORD -u TASKS_DB_PASSWORD -u BETTER_AUTH_SECRET \
+    env -u POSTGRES_PASSWORD -u ISSUER_DB_PASSWORD -u TASKS_DB_PASSWORD \
         "${compose[@]}" --env-file "$work/compose.env" -f "$COMPOSE_FILE" config "$@"
 }
 compose_config -q

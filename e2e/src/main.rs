@@ -114,7 +114,7 @@ async fn run(api: &Api, r: &mut Report) {
         garbage_token(api, &a).await,
     );
     r.record(
-        "a token from /signin is accepted by tasks-api (shared secret): empty list",
+        "a token from /signin is accepted by tasks-api: empty list",
         list_is(api, &a, "", &[]).await,
     );
 

@@ -31,6 +31,7 @@ struct Raw {
     max_concurrent_hashes: Option<usize>,
     #[serde(default = "default_hash_wait_ms")]
     hash_wait_ms: u64,
+    jwt_private_key_file: Option<String>,
 }
 
 fn default_database_url() -> String {
@@ -58,6 +59,8 @@ pub struct Config {
     pub host: String,
     pub port: u16,
     pub token: TokenSettings,
+    /// The asymmetric signing key's PEM file; without it the key lives in the database.
+    pub private_key_file: Option<String>,
     pub cors_origins: Vec<String>,
     pub trusted_proxies: Vec<IpAddr>,
     pub rate_limit_per_minute: NonZeroU32,
@@ -134,6 +137,13 @@ impl Config {
         if !(1..=16).contains(&hash_cost.parallelism) {
             return Err(invalid("ARGON2_PARALLELISM", "must be between 1 and 16"));
         }
+        token.signing_algorithm()?;
+        if raw.jwt_private_key_file.is_some() && !token.is_asymmetric() {
+            return Err(invalid(
+                "JWT_PRIVATE_KEY_FILE",
+                "is for an asymmetric JWT_ALGORITHM (EdDSA, ES256 or RS256)",
+            ));
+        }
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let max_concurrent_hashes = raw.max_concurrent_hashes.unwrap_or(cores);
         if max_concurrent_hashes == 0 {
@@ -144,6 +154,7 @@ impl Config {
             host: raw.host,
             port: raw.port,
             token,
+            private_key_file: raw.jwt_private_key_file,
             cors_origins: shared::config::comma_list(raw.cors_origins.as_deref()),
             trusted_proxies,
             rate_limit_per_minute: positive("RATE_LIMIT_PER_MINUTE", raw.rate_limit_per_minute)?,

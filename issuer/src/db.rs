@@ -51,3 +51,48 @@ pub fn update_password_hash(conn: &mut DbConnection, id: &str, hash: &str) -> Re
         .execute(conn)?;
     Ok(())
 }
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        algorithm -> Text,
+        private_key_pem -> Text,
+        created_at -> Timestamp,
+        activates_at -> Timestamp,
+    }
+}
+
+/// A stored signing key. Its PEM is a private key: it never goes into a log.
+#[derive(Queryable, Selectable, Insertable, Clone)]
+#[diesel(table_name = signing_keys)]
+pub struct SigningKeyRow {
+    pub kid: String,
+    pub algorithm: String,
+    pub private_key_pem: String,
+    pub created_at: NaiveDateTime,
+    pub activates_at: NaiveDateTime,
+}
+
+/// The keys of one algorithm, in the order they take over signing.
+pub fn signing_keys(
+    conn: &mut DbConnection,
+    algorithm: &str,
+) -> Result<Vec<SigningKeyRow>, DbError> {
+    Ok(signing_keys::table
+        .filter(signing_keys::algorithm.eq(algorithm))
+        .order((signing_keys::activates_at, signing_keys::created_at))
+        .select(SigningKeyRow::as_select())
+        .load(conn)?)
+}
+
+pub fn insert_signing_key(conn: &mut DbConnection, row: &SigningKeyRow) -> Result<(), DbError> {
+    diesel::insert_into(signing_keys::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn delete_signing_keys(conn: &mut DbConnection, kids: &[String]) -> Result<(), DbError> {
+    diesel::delete(signing_keys::table.filter(signing_keys::kid.eq_any(kids))).execute(conn)?;
+    Ok(())
+}

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod keys;
 pub mod password;
 pub mod rate_limit;
 pub mod routes;

@@ -70,7 +70,7 @@ pub async fn signup(
                 e.into()
             }
         })?;
-    authenticated(&issuer, StatusCode::CREATED, user)
+    authenticated(&issuer, StatusCode::CREATED, user).await
 }
 
 /// Sign in with email and password.
@@ -115,7 +115,7 @@ pub async fn signin(
             ));
         }
     };
-    authenticated(&issuer, StatusCode::OK, user)
+    authenticated(&issuer, StatusCode::OK, user).await
 }
 
 /// Stores a stronger hash of a password that was just verified. A failure here costs the user
@@ -139,13 +139,18 @@ async fn rehash(issuer: &Issuer, user: &User, credentials: Credentials) {
     }
 }
 
-fn authenticated(issuer: &Issuer, status: StatusCode, user: User) -> Result<HttpResponse, Problem> {
+async fn authenticated(
+    issuer: &Issuer,
+    status: StatusCode,
+    user: User,
+) -> Result<HttpResponse, Problem> {
     let subject = TokenSubject {
         id: &user.id,
         email: &user.email,
         name: &user.name,
     };
-    let issued = issuer.signer.encode(subject, Utc::now()).map_err(|e| {
+    let signer = issuer.keys.signer(&issuer.pool).await;
+    let issued = signer.encode(subject, Utc::now()).map_err(|e| {
         log::error!("could not sign a token: {e}");
         Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -3,21 +3,23 @@
 
 use crate::config::Config;
 use crate::db::MIGRATIONS;
+use crate::keys::KeyRing;
 use crate::password::Hasher;
 use crate::rate_limit::RateLimiter;
 use crate::routes;
 
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::{HttpResponse, web};
 use shared::db::Pool;
 use shared::http::Problem;
 use shared::startup::Service;
-use shared::token::Signer;
 use utoipa::OpenApi;
 
 /// Everything a request handler of the issuer needs.
 pub struct Issuer {
     pub pool: Pool,
-    pub signer: Signer,
+    pub keys: KeyRing,
     pub hasher: Hasher,
     pub rate_limiter: RateLimiter,
 }
@@ -27,9 +29,15 @@ pub type StartupError = Box<dyn std::error::Error + Send + Sync>;
 impl Issuer {
     /// Connects (retrying while the database is not up yet) and migrates.
     pub fn build(config: &Config) -> Result<Self, StartupError> {
+        let pool = shared::db::connect(&config.database_url, &MIGRATIONS, &config.pool)?;
+        let keys = KeyRing::load(
+            &config.token,
+            config.private_key_file.as_deref(),
+            &mut *pool.get()?,
+        )?;
         Ok(Self {
-            pool: shared::db::connect(&config.database_url, &MIGRATIONS, &config.pool)?,
-            signer: Signer::new(&config.token),
+            pool,
+            keys,
             hasher: Hasher::new(
                 config.hash_cost,
                 config.max_concurrent_hashes,
@@ -51,7 +59,31 @@ impl Issuer {
 /// The issuer's public routes, for its own server and for the standalone process.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/signup").route(web::post().to(routes::signup)))
-        .service(web::resource("/signin").route(web::post().to(routes::signin)));
+        .service(web::resource("/signin").route(web::post().to(routes::signin)))
+        .service(web::resource("/.well-known/jwks.json").route(web::get().to(jwks)));
+}
+
+/// The public keys that verify the issuer's tokens (RFC 7517). Only with an asymmetric
+/// algorithm: an HS256 secret is never published.
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "issuer",
+    responses(
+        (status = 200, description = "The public keys, each with `kid`, `alg` and `use: \"sig\"`"),
+        (status = 404, description = "The issuer signs with HS256: there is nothing to publish", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn jwks(issuer: web::Data<Issuer>) -> Result<HttpResponse, Problem> {
+    let document = issuer.keys.jwks(&issuer.pool).await.ok_or_else(|| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "This issuer signs with a shared secret and publishes no keys",
+        )
+    })?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "application/json"))
+        .insert_header((
+            CACHE_CONTROL,
+            format!("public, max-age={}", crate::keys::JWKS_MAX_AGE.as_secs()),
+        ))
+        .body(document.to_vec()))
 }
 
 #[derive(OpenApi)]
@@ -60,7 +92,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         title = "issuer",
         description = "Sign-up and sign-in; mints the tokens tasks-api verifies."
     ),
-    paths(routes::signup, routes::signin, shared::http::health, ready),
+    paths(routes::signup, routes::signin, jwks, shared::http::health, ready),
     components(schemas(Problem, shared::http::FieldError))
 )]
 pub struct ApiDoc;
@@ -91,4 +123,17 @@ pub async fn build(config: Config) -> Result<Service, StartupError> {
             .route("/ready", web::get().to(ready))
             .route("/openapi.json", web::get().to(shared::http::openapi));
     })?)
+}
+
+/// Stores a new signing key in the issuer's database (see [`crate::keys::rotate`]).
+pub fn rotate_key(config: &Config) -> Result<(String, chrono::NaiveDateTime), StartupError> {
+    if !config.token.is_asymmetric() || config.private_key_file.is_some() {
+        return Err(
+            "rotate-key is for an asymmetric JWT_ALGORITHM whose keys live in the \
+                    database (no JWT_PRIVATE_KEY_FILE)"
+                .into(),
+        );
+    }
+    let pool = shared::db::connect(&config.database_url, &MIGRATIONS, &config.pool)?;
+    Ok(crate::keys::rotate(&config.token, &mut *pool.get()?)?)
 }

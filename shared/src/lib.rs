@@ -5,6 +5,8 @@
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod jwks;
+pub mod keys;
 pub mod startup;
 #[cfg(feature = "testing")]
 pub mod testing;

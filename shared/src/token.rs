@@ -1,10 +1,12 @@
 //! The token: what it claims, how it is signed and how it is verified (RFC 7519, RFC 8725).
 //!
 //! Handlers see only [`Signer::encode`] and [`Verifier::decode`]. Which key signs and which keys
-//! verify is decided here, from [`TokenSettings`], so that another algorithm family (EdDSA keys
-//! published as a JWKS) is a change to this module and not to any handler.
+//! verify is decided here, from [`TokenSettings`]: HS256 with the shared secret, or an asymmetric
+//! algorithm whose public keys come from a file or a JWKS ([`crate::jwks`]).
 
 use crate::config::{ConfigError, Secret};
+use crate::jwks::JwksCache;
+use crate::keys::{KeyError, PrivateKey};
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -21,8 +23,8 @@ pub struct TokenConfig {
     pub token_ttl_seconds: u64,
     #[serde(default = "default_leeway")]
     pub jwt_leeway_seconds: u64,
-    #[serde(default)]
-    pub jwt_algorithm: SigningAlgorithm,
+    /// One algorithm, or for a verifier a comma-separated allowlist of asymmetric ones.
+    pub jwt_algorithm: Option<String>,
 }
 
 impl Default for TokenConfig {
@@ -34,7 +36,7 @@ impl Default for TokenConfig {
             jwt_audience: default_audience(),
             token_ttl_seconds: default_ttl(),
             jwt_leeway_seconds: default_leeway(),
-            jwt_algorithm: SigningAlgorithm::default(),
+            jwt_algorithm: None,
         }
     }
 }
@@ -52,40 +54,105 @@ fn default_leeway() -> u64 {
     60
 }
 
-/// The algorithms a deployment may choose. Only the configured one is ever accepted; the
-/// token's own `alg` header never chooses.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+/// The algorithms a deployment may choose. Only configured ones are ever accepted; the token's
+/// own `alg` header never chooses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SigningAlgorithm {
     #[default]
     HS256,
+    EdDSA,
+    ES256,
+    RS256,
+}
+
+impl SigningAlgorithm {
+    pub const ALL: [Self; 4] = [Self::HS256, Self::EdDSA, Self::ES256, Self::RS256];
+
+    pub fn is_asymmetric(self) -> bool {
+        self != Self::HS256
+    }
+
+    pub fn jwt(self) -> Algorithm {
+        match self {
+            Self::HS256 => Algorithm::HS256,
+            Self::EdDSA => Algorithm::EdDSA,
+            Self::ES256 => Algorithm::ES256,
+            Self::RS256 => Algorithm::RS256,
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|a| format!("{a:?}").eq_ignore_ascii_case(raw))
+    }
 }
 
 /// Checked token settings, shared by the signer and the verifier.
 #[derive(Clone, Debug)]
 pub struct TokenSettings {
-    pub secret: Secret,
+    /// Present exactly when the algorithm is HS256.
+    pub secret: Option<Secret>,
     pub issuer: String,
     pub audience: String,
     pub ttl_seconds: u64,
     pub leeway_seconds: u64,
-    pub algorithm: SigningAlgorithm,
+    /// Never empty: `[HS256]`, or asymmetric algorithms only.
+    pub algorithms: Vec<SigningAlgorithm>,
+}
+
+impl TokenSettings {
+    /// The one algorithm a signer uses.
+    pub fn signing_algorithm(&self) -> Result<SigningAlgorithm, ConfigError> {
+        match self.algorithms.as_slice() {
+            [one] => Ok(*one),
+            _ => Err(ConfigError::Invalid {
+                variable: "JWT_ALGORITHM",
+                reason: "the issuer signs with exactly one algorithm".into(),
+            }),
+        }
+    }
+
+    pub fn is_asymmetric(&self) -> bool {
+        self.algorithms.iter().any(|a| a.is_asymmetric())
+    }
 }
 
 /// Tokens longer than this are refused before any parsing: no honest token comes near it.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
 impl TokenConfig {
-    /// Checks the settings. `generated` supplies a secret when none is configured (the standalone
-    /// mode); without it a missing secret is an error.
+    /// Checks the settings. `generated` supplies a secret when HS256 is configured without one
+    /// (the standalone mode); otherwise HS256 without a secret is an error.
     pub fn check(self, generated: Option<fn() -> Secret>) -> Result<TokenSettings, ConfigError> {
-        let secret = match (self.better_auth_secret, generated) {
-            (Some(raw), _) => Secret::new(raw)?,
-            (None, Some(generate)) => generate(),
-            (None, None) => return Err(ConfigError::Missing("BETTER_AUTH_SECRET".into())),
-        };
         let invalid = |variable, reason: &str| ConfigError::Invalid {
             variable,
             reason: reason.into(),
+        };
+        let algorithms = match self.jwt_algorithm.as_deref() {
+            None => vec![SigningAlgorithm::HS256],
+            Some(raw) => crate::config::comma_list(Some(raw))
+                .iter()
+                .map(|name| SigningAlgorithm::parse(name))
+                .collect::<Option<Vec<_>>>()
+                .filter(|list| !list.is_empty())
+                .ok_or_else(|| invalid("JWT_ALGORITHM", "must be HS256, EdDSA, ES256 or RS256"))?,
+        };
+        // A verifier that accepts HS256 next to a public-key algorithm invites the classic
+        // confusion attack (an HMAC keyed with the public key), so the two never mix.
+        if algorithms.len() > 1 && algorithms.contains(&SigningAlgorithm::HS256) {
+            return Err(invalid(
+                "JWT_ALGORITHM",
+                "HS256 cannot be combined with an asymmetric algorithm",
+            ));
+        }
+        let secret = match (algorithms[0], self.better_auth_secret, generated) {
+            (SigningAlgorithm::HS256, Some(raw), _) => Some(Secret::new(raw)?),
+            (SigningAlgorithm::HS256, None, Some(generate)) => Some(generate()),
+            (SigningAlgorithm::HS256, None, None) => {
+                return Err(ConfigError::Missing("BETTER_AUTH_SECRET".into()));
+            }
+            _ => None,
         };
         if self.jwt_issuer.trim().is_empty() {
             return Err(invalid("JWT_ISSUER", "must not be empty"));
@@ -108,7 +175,7 @@ impl TokenConfig {
             audience: self.jwt_audience,
             ttl_seconds: self.token_ttl_seconds,
             leeway_seconds: self.jwt_leeway_seconds,
-            algorithm: self.jwt_algorithm,
+            algorithms,
         })
     }
 }
@@ -148,6 +215,8 @@ pub enum TokenError {
     TooLong,
     #[error("token has no usable subject")]
     NoSubject,
+    #[error("no known key for this token")]
+    UnknownKey,
     #[error("token rejected: {0:?}")]
     Rejected(jsonwebtoken::errors::ErrorKind),
 }
@@ -155,12 +224,6 @@ pub enum TokenError {
 impl From<jsonwebtoken::errors::Error> for TokenError {
     fn from(e: jsonwebtoken::errors::Error) -> Self {
         TokenError::Rejected(e.into_kind())
-    }
-}
-
-fn pinned_algorithm(algorithm: SigningAlgorithm) -> Algorithm {
-    match algorithm {
-        SigningAlgorithm::HS256 => Algorithm::HS256,
     }
 }
 
@@ -174,10 +237,26 @@ pub struct Signer {
 }
 
 impl Signer {
-    pub fn new(settings: &TokenSettings) -> Self {
+    /// HS256 with the shared secret.
+    pub fn with_secret(settings: &TokenSettings, secret: &Secret) -> Self {
+        Self::with_key(
+            settings,
+            EncodingKey::from_secret(secret.expose()),
+            Header::new(Algorithm::HS256),
+        )
+    }
+
+    /// An asymmetric key; its `kid` goes into every token's header.
+    pub fn with_private_key(settings: &TokenSettings, key: &PrivateKey) -> Result<Self, KeyError> {
+        let mut header = Header::new(key.algorithm().jwt());
+        header.kid = Some(key.kid());
+        Ok(Self::with_key(settings, key.encoding_key()?, header))
+    }
+
+    fn with_key(settings: &TokenSettings, key: EncodingKey, header: Header) -> Self {
         Self {
-            key: EncodingKey::from_secret(settings.secret.expose()),
-            header: Header::new(pinned_algorithm(settings.algorithm)),
+            key,
+            header,
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             ttl_seconds: settings.ttl_seconds,
@@ -219,35 +298,106 @@ struct SubjectClaims {
     user_id: Option<String>,
 }
 
-/// Verifies tokens: the configured algorithm only, signature, `exp` (required), `nbf` (when
+/// A public key a verifier trusts, with the one algorithm it verifies.
+#[derive(Clone)]
+pub struct VerifyingKey {
+    pub kid: Option<String>,
+    pub algorithm: Algorithm,
+    pub key: DecodingKey,
+}
+
+/// Where a verifier's keys come from.
+enum Keys {
+    Secret(DecodingKey),
+    /// Public keys fixed at start (`JWT_PUBLIC_KEY_FILE`).
+    Fixed(Vec<VerifyingKey>),
+    Jwks(JwksCache),
+}
+
+/// Verifies tokens: a configured algorithm only, signature, `exp` (required), `nbf` (when
 /// present), `iss` and `aud` (required and matching), and a non-empty subject.
 pub struct Verifier {
-    key: DecodingKey,
-    validation: Validation,
+    keys: Keys,
+    /// One validation per allowed algorithm, each accepting that algorithm alone.
+    validations: Vec<(Algorithm, Validation)>,
 }
 
 impl Verifier {
-    pub fn new(settings: &TokenSettings) -> Self {
-        let mut validation = Validation::new(pinned_algorithm(settings.algorithm));
-        validation.set_issuer(&[&settings.issuer]);
-        validation.set_audience(&[&settings.audience]);
-        // `set_audience` and `set_issuer` only compare when the claim is there; RFC 8725 wants
-        // a token without them refused, so they are required too.
-        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-        validation.validate_nbf = true;
-        validation.leeway = settings.leeway_seconds;
+    /// HS256 with the shared secret.
+    pub fn with_secret(settings: &TokenSettings, secret: &Secret) -> Self {
+        Self::with_keys(
+            settings,
+            Keys::Secret(DecodingKey::from_secret(secret.expose())),
+        )
+    }
+
+    /// Public keys known at start, as read from a PEM file.
+    pub fn with_public_keys(settings: &TokenSettings, keys: Vec<VerifyingKey>) -> Self {
+        Self::with_keys(settings, Keys::Fixed(keys))
+    }
+
+    /// The keys of a JWKS, cached and refreshed by `cache`.
+    pub fn with_jwks(settings: &TokenSettings, cache: JwksCache) -> Self {
+        Self::with_keys(settings, Keys::Jwks(cache))
+    }
+
+    fn with_keys(settings: &TokenSettings, keys: Keys) -> Self {
+        let validation = |algorithm: SigningAlgorithm| {
+            let mut validation = Validation::new(algorithm.jwt());
+            validation.set_issuer(&[&settings.issuer]);
+            validation.set_audience(&[&settings.audience]);
+            // `set_audience` and `set_issuer` only compare when the claim is there; RFC 8725
+            // wants a token without them refused, so they are required too.
+            validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+            validation.validate_nbf = true;
+            validation.leeway = settings.leeway_seconds;
+            (algorithm.jwt(), validation)
+        };
         Self {
-            key: DecodingKey::from_secret(settings.secret.expose()),
-            validation,
+            keys,
+            validations: settings
+                .algorithms
+                .iter()
+                .copied()
+                .map(validation)
+                .collect(),
         }
     }
 
     /// Returns the token's subject (the user id) when every rule holds.
-    pub fn decode(&self, token: &str) -> Result<String, TokenError> {
+    pub async fn decode(&self, token: &str) -> Result<String, TokenError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::TooLong);
         }
-        let data = jsonwebtoken::decode::<SubjectClaims>(token, &self.key, &self.validation)?;
+        let header = jsonwebtoken::decode_header(token)?;
+        let invalid_algorithm =
+            || TokenError::Rejected(jsonwebtoken::errors::ErrorKind::InvalidAlgorithm);
+        if !self.validations.iter().any(|(a, _)| *a == header.alg) {
+            return Err(invalid_algorithm());
+        }
+        // Only `kid` picks a key, and only among keys already trusted: `jku`, `x5u` and `jwk`
+        // are never read, and the key's own algorithm is the only one it verifies.
+        let cached;
+        let (key, algorithm) = match &self.keys {
+            Keys::Secret(key) => (key, Algorithm::HS256),
+            Keys::Fixed(keys) => {
+                let found = pick(keys, header.kid.as_deref()).ok_or(TokenError::UnknownKey)?;
+                (&found.key, found.algorithm)
+            }
+            Keys::Jwks(cache) => {
+                cached = cache
+                    .find(header.kid.as_deref())
+                    .await
+                    .ok_or(TokenError::UnknownKey)?;
+                (&cached.key, cached.algorithm)
+            }
+        };
+        let (_, validation) = self
+            .validations
+            .iter()
+            .find(|(a, _)| *a == algorithm)
+            .ok_or_else(invalid_algorithm)?;
+        let data = jsonwebtoken::decode::<SubjectClaims>(token, key, validation)?;
         let subject = match data.claims.sub {
             Some(sub) => sub,
             None => data.claims.user_id.ok_or(TokenError::NoSubject)?,
@@ -257,6 +407,16 @@ impl Verifier {
         }
         Ok(subject)
     }
+}
+
+/// The key a token's `kid` names; a token without one matches only a lone key.
+/// A lone key without an id (one read from a PEM file) matches any token.
+pub(crate) fn pick<'k>(keys: &'k [VerifyingKey], kid: Option<&str>) -> Option<&'k VerifyingKey> {
+    let named = kid.and_then(|kid| keys.iter().find(|k| k.kid.as_deref() == Some(kid)));
+    named.or(match keys {
+        [only] if kid.is_none() || only.kid.is_none() => Some(only),
+        _ => None,
+    })
 }
 
 #[cfg(test)]
@@ -306,8 +466,15 @@ mod tests {
         claims
     }
 
-    fn verify(token: &str) -> Result<String, TokenError> {
-        Verifier::new(&settings()).decode(token)
+    async fn verify(token: &str) -> Result<String, TokenError> {
+        let settings = settings();
+        Verifier::with_secret(&settings, settings.secret.as_ref().unwrap())
+            .decode(token)
+            .await
+    }
+
+    fn signer(settings: &TokenSettings) -> Signer {
+        Signer::with_secret(settings, settings.secret.as_ref().unwrap())
     }
 
     fn b64(bytes: &[u8]) -> String {
@@ -315,10 +482,10 @@ mod tests {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     }
 
-    #[test]
-    fn a_token_the_signer_mints_verifies_to_its_subject_with_every_claim() {
+    #[actix_rt::test]
+    async fn a_token_the_signer_mints_verifies_to_its_subject_with_every_claim() {
         let settings = settings();
-        let issued = Signer::new(&settings)
+        let issued = signer(&settings)
             .encode(
                 TokenSubject {
                     id: "user-1",
@@ -328,10 +495,7 @@ mod tests {
                 Utc::now(),
             )
             .unwrap();
-        assert_eq!(
-            Verifier::new(&settings).decode(&issued.token).unwrap(),
-            "user-1"
-        );
+        assert_eq!(verify(&issued.token).await.unwrap(), "user-1");
         assert_eq!(issued.expires_in, 604_800);
         let claims: Claims =
             jsonwebtoken::dangerous::insecure_decode_claims(&issued.token).unwrap();
@@ -350,7 +514,7 @@ mod tests {
 
     #[test]
     fn two_tokens_for_one_user_have_different_ids() {
-        let signer = Signer::new(&settings());
+        let signer = signer(&settings());
         let jti = |t: &str| {
             jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(t)
                 .unwrap()
@@ -368,8 +532,8 @@ mod tests {
         assert_ne!(jti(&a.token), jti(&b.token));
     }
 
-    #[test]
-    fn every_token_rule_holds() {
+    #[actix_rt::test]
+    async fn every_token_rule_holds() {
         let good = good_claims();
         let cases: Vec<(&str, String, bool)> = vec![
             ("a good token", sign(&good, Algorithm::HS256, SECRET), true),
@@ -487,53 +651,78 @@ mod tests {
             ("empty", String::new(), false),
         ];
         for (name, token, accepted) in cases {
-            assert_eq!(
-                verify(&token).is_ok(),
-                accepted,
-                "{name}: {:?}",
-                verify(&token)
-            );
+            let verdict = verify(&token).await;
+            assert_eq!(verdict.is_ok(), accepted, "{name}: {verdict:?}");
         }
     }
 
-    #[test]
-    fn the_subject_is_sub_when_both_sub_and_user_id_are_present() {
+    #[actix_rt::test]
+    async fn the_subject_is_sub_when_both_sub_and_user_id_are_present() {
         let token = sign(
             &with(json!({"userId": "someone-else"})),
             Algorithm::HS256,
             SECRET,
         );
-        assert_eq!(verify(&token).unwrap(), "user-1");
+        assert_eq!(verify(&token).await.unwrap(), "user-1");
     }
 
-    #[test]
-    fn an_unsigned_token_is_refused() {
+    #[actix_rt::test]
+    async fn an_unsigned_token_is_refused() {
         let header = b64(br#"{"alg":"none","typ":"JWT"}"#);
         let payload = b64(good_claims().to_string().as_bytes());
         for token in [
             format!("{header}.{payload}."),
             format!("{header}.{payload}"),
         ] {
-            assert!(verify(&token).is_err(), "{token}");
+            assert!(verify(&token).await.is_err(), "{token}");
         }
     }
 
-    #[test]
-    fn a_payload_changed_under_a_valid_signature_is_refused() {
+    #[actix_rt::test]
+    async fn a_payload_changed_under_a_valid_signature_is_refused() {
         let token = sign(&good_claims(), Algorithm::HS256, SECRET);
         let parts: Vec<&str> = token.split('.').collect();
         let forged = b64(with(json!({"sub": "admin"})).to_string().as_bytes());
-        assert!(verify(&format!("{}.{forged}.{}", parts[0], parts[2])).is_err());
+        assert!(
+            verify(&format!("{}.{forged}.{}", parts[0], parts[2]))
+                .await
+                .is_err()
+        );
     }
 
-    #[test]
-    fn a_very_large_token_is_refused_before_parsing() {
+    #[actix_rt::test]
+    async fn a_very_large_token_is_refused_before_parsing() {
         let token = sign(
             &with(json!({"pad": "x".repeat(10_000)})),
             Algorithm::HS256,
             SECRET,
         );
-        assert!(matches!(verify(&token), Err(TokenError::TooLong)));
+        assert!(matches!(verify(&token).await, Err(TokenError::TooLong)));
+    }
+
+    #[test]
+    fn the_algorithm_is_an_allowlist_that_never_mixes_hs256_with_public_keys() {
+        let check = |algorithm: &str| {
+            TokenConfig {
+                jwt_algorithm: Some(algorithm.into()),
+                better_auth_secret: None,
+                ..base()
+            }
+            .check(None)
+        };
+        let settings = check("EdDSA, ES256").unwrap();
+        assert_eq!(
+            settings.algorithms,
+            [SigningAlgorithm::EdDSA, SigningAlgorithm::ES256]
+        );
+        assert!(settings.secret.is_none(), "no secret with public keys");
+        assert!(settings.signing_algorithm().is_err(), "a signer needs one");
+        for refused in ["HS256,EdDSA", "PS256", "none", " , "] {
+            let err = check(refused).unwrap_err().to_string();
+            assert!(err.contains("JWT_ALGORITHM"), "{refused}: {err}");
+        }
+        let err = check("HS256").unwrap_err().to_string();
+        assert!(err.contains("BETTER_AUTH_SECRET"), "{err}");
     }
 
     #[test]

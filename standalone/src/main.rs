@@ -6,6 +6,7 @@ use issuer::Issuer;
 use serde::Deserialize;
 use shared::config::{ConfigError, Secret};
 use shared::http::Problem;
+use shared::jwks::{FetchError, FetchFuture, Fetched, JwksCache, JwksSource};
 use shared::startup::Service;
 use shared::token::{TokenConfig, Verifier};
 use std::process::ExitCode;
@@ -49,8 +50,9 @@ fn configure() -> Result<Config, ConfigError> {
     let pairs = shared::config::env_pairs();
     let raw: Raw = shared::config::from_pairs(pairs.clone())?;
     let token_config: TokenConfig = shared::config::from_pairs(pairs.clone())?;
-    let secret_generated = token_config.better_auth_secret.is_none();
+    let secret_configured = token_config.better_auth_secret.is_some();
     let token = token_config.check(Some(Secret::generate))?;
+    let secret_generated = token.secret.is_some() && !secret_configured;
     // Each service reads DATABASE_URL; here each gets its own database.
     let with_database = |url: &str| {
         let mut pairs: Vec<_> = pairs
@@ -79,11 +81,34 @@ async fn ready(
 
 type StartupError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The issuer in this process, as tasks-api's JWKS: its keys without an HTTP round trip.
+struct LocalJwks(web::Data<Issuer>);
+
+impl JwksSource for LocalJwks {
+    fn fetch(&self) -> FetchFuture<'_> {
+        Box::pin(async move {
+            let document = self.0.keys.jwks(&self.0.pool).await;
+            Ok(Fetched {
+                body: document.ok_or(FetchError::NoUsableKey)?.to_vec(),
+                max_age: Some(issuer::keys::JWKS_MAX_AGE),
+            })
+        })
+    }
+}
+
 async fn start(config: Config) -> Result<Service, StartupError> {
-    let verifier = web::Data::new(Verifier::new(&config.tasks.token));
     let (issuer_config, tasks_config) = (config.issuer, config.tasks);
     let cors_origins = issuer_config.cors_origins.clone();
     let issuer = web::Data::new(web::block(move || Issuer::build(&issuer_config)).await??);
+    let token = &tasks_config.token;
+    let verifier = web::Data::new(match &token.secret {
+        Some(secret) => Verifier::with_secret(token, secret),
+        None => {
+            let source = Box::new(LocalJwks(issuer.clone()));
+            let cache = JwksCache::load(source, &token.algorithms, tasks_config.pool.startup_wait);
+            Verifier::with_jwks(token, cache.await?)
+        }
+    });
     let tasks = web::Data::new(web::block(move || TasksApi::build(&tasks_config)).await??);
     let mut document = issuer::startup::ApiDoc::openapi();
     document.merge(tasks_api::startup::ApiDoc::openapi());

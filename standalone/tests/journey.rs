@@ -7,6 +7,11 @@ use shared::testing::Process;
 use std::process::Command;
 
 fn standalone(dir: &std::path::Path) -> Process {
+    Process::start(standalone_command(dir))
+}
+
+/// The standalone binary in `dir`, with nothing configured but a free port and cheap hashes.
+fn standalone_command(dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_standalone"));
     command
         .current_dir(dir)
@@ -14,7 +19,54 @@ fn standalone(dir: &std::path::Path) -> Process {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("PORT", "0")
         .env("ARGON2_MEMORY_KIB", "1024");
-    Process::start(command)
+    command
+}
+
+#[tokio::test]
+async fn with_eddsa_it_publishes_its_keys_and_verifies_its_tokens_without_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = standalone_command(dir.path());
+    command.env("JWT_ALGORITHM", "EdDSA");
+    let process = Process::start(command);
+    assert!(
+        !process.logs().contains("BETTER_AUTH_SECRET"),
+        "no secret is needed, nor generated"
+    );
+    let client = Client::new();
+    let jwks: Value = client
+        .get(process.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"][0]["alg"], "EdDSA");
+    let signup: Value = client
+        .post(process.url("/signup"))
+        .json(&json!({"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = signup["token"].as_str().unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(token).unwrap().kid.as_deref(),
+        jwks["keys"][0]["kid"].as_str()
+    );
+    let created = client
+        .post(process.url(&format!(
+            "/api/{}/tasks",
+            signup["user"]["id"].as_str().unwrap()
+        )))
+        .bearer_auth(token)
+        .json(&json!({"title": "Signed with EdDSA"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
 }
 
 #[tokio::test]

@@ -21,27 +21,39 @@ fn auth_path(c: &mut Criterion) {
         email: "ada@example.com",
         name: "Ada",
     };
-    let token = Signer::new(&settings)
+    let secret = settings.secret.as_ref().unwrap();
+    let token = Signer::with_secret(&settings, secret)
         .encode(subject, Utc::now())
         .unwrap()
         .token;
     let request = TestRequest::default()
         .insert_header(("Authorization", format!("Bearer {token}")))
-        .app_data(web::Data::new(Verifier::new(&settings)))
+        .app_data(web::Data::new(Verifier::with_secret(&settings, secret)))
         .to_http_request();
     let forged = TestRequest::default()
         .insert_header((
             "Authorization",
             format!("Bearer {}x", &token[..token.len() - 1]),
         ))
-        .app_data(web::Data::new(Verifier::new(&settings)))
+        .app_data(web::Data::new(Verifier::with_secret(&settings, secret)))
         .to_http_request();
 
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     c.bench_function("auth path, valid token", |b| {
-        b.iter(|| tasks_api::auth::authenticate(black_box(&request)).unwrap())
+        b.iter(|| {
+            runtime
+                .block_on(tasks_api::auth::authenticate(black_box(&request)))
+                .unwrap()
+        })
     });
     c.bench_function("auth path, forged signature", |b| {
-        b.iter(|| tasks_api::auth::authenticate(black_box(&forged)).unwrap_err())
+        b.iter(|| {
+            runtime
+                .block_on(tasks_api::auth::authenticate(black_box(&forged)))
+                .unwrap_err()
+        })
     });
 }
 

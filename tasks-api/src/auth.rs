@@ -7,7 +7,8 @@ use actix_web::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use actix_web::{FromRequest, HttpRequest, web};
 use shared::http::Problem;
 use shared::token::Verifier;
-use std::future::{Ready, ready};
+use std::future::Future;
+use std::pin::Pin;
 
 /// The verified owner of the tasks under `/api/{user_id}/…`.
 #[derive(Debug)]
@@ -48,7 +49,7 @@ pub fn bearer_token(request: &HttpRequest) -> Result<&str, Problem> {
 }
 
 /// Verifies the request's token and returns its subject.
-pub fn authenticate(request: &HttpRequest) -> Result<String, Problem> {
+pub async fn authenticate(request: &HttpRequest) -> Result<String, Problem> {
     let token = bearer_token(request)?;
     let verifier = request.app_data::<web::Data<Verifier>>().ok_or_else(|| {
         Problem::new(
@@ -56,7 +57,7 @@ pub fn authenticate(request: &HttpRequest) -> Result<String, Problem> {
             "An unexpected error occurred",
         )
     })?;
-    verifier.decode(token).map_err(|e| {
+    verifier.decode(token).await.map_err(|e| {
         log::debug!("token refused: {e}");
         unauthorized("The token is invalid or expired", true)
     })
@@ -64,17 +65,19 @@ pub fn authenticate(request: &HttpRequest) -> Result<String, Problem> {
 
 impl FromRequest for Owner {
     type Error = Problem;
-    type Future = Ready<Result<Self, Problem>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Problem>>>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            authenticate(request).and_then(|subject| match request.match_info().get("user_id") {
+        let request = request.clone();
+        Box::pin(async move {
+            let subject = authenticate(&request).await?;
+            match request.match_info().get("user_id") {
                 Some(user_id) if user_id == subject => Ok(Owner { user_id: subject }),
                 _ => Err(Problem::new(
                     StatusCode::FORBIDDEN,
                     "This token does not grant access to this user's tasks",
                 )),
-            }),
-        )
+            }
+        })
     }
 }

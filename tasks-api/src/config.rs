@@ -14,6 +14,8 @@ struct Raw {
     #[serde(default = "default_port")]
     port: u16,
     cors_origins: Option<String>,
+    jwks_url: Option<String>,
+    jwt_public_key_file: Option<String>,
 }
 
 fn default_database_url() -> String {
@@ -26,12 +28,30 @@ fn default_port() -> u16 {
     8002
 }
 
+/// Where an asymmetric verifier learns the issuer's public keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicKeys {
+    /// `JWKS_URL`: fetched at start, cached, refreshed.
+    Jwks(String),
+    /// `JWT_PUBLIC_KEY_FILE`: one PEM public key, fixed.
+    File(String),
+}
+
+pub(crate) fn public_keys_required() -> ConfigError {
+    ConfigError::Invalid {
+        variable: "JWKS_URL",
+        reason: "is required (or JWT_PUBLIC_KEY_FILE) with an asymmetric JWT_ALGORITHM".into(),
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: DatabaseUrl,
     pub host: String,
     pub port: u16,
     pub token: TokenSettings,
+    /// Required with an asymmetric algorithm, unused with HS256.
+    pub public_keys: Option<PublicKeys>,
     pub cors_origins: Vec<String>,
     pub pool: PoolSettings,
 }
@@ -49,7 +69,11 @@ impl Config {
     {
         let token =
             shared::config::from_pairs::<TokenConfig, _, _, _>(pairs.clone())?.check(None)?;
-        Self::with_token(pairs, token)
+        let config = Self::with_token(pairs, token)?;
+        if config.token.is_asymmetric() && config.public_keys.is_none() {
+            return Err(public_keys_required());
+        }
+        Ok(config)
     }
 
     /// The configuration from `pairs`, with token settings decided elsewhere (the standalone
@@ -62,11 +86,36 @@ impl Config {
     {
         let raw: Raw = shared::config::from_pairs(pairs.clone())?;
         let pool: PoolConfig = shared::config::from_pairs(pairs)?;
+        let invalid = |variable, reason: &str| ConfigError::Invalid {
+            variable,
+            reason: reason.into(),
+        };
+        let public_keys = match (raw.jwks_url, raw.jwt_public_key_file) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "JWT_PUBLIC_KEY_FILE",
+                    "set JWKS_URL or JWT_PUBLIC_KEY_FILE, not both",
+                ));
+            }
+            (Some(url), None) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+                return Err(invalid("JWKS_URL", "must be an http:// or https:// URL"));
+            }
+            (Some(url), None) => Some(PublicKeys::Jwks(url)),
+            (None, Some(path)) => Some(PublicKeys::File(path)),
+            (None, None) => None,
+        };
+        if public_keys.is_some() && !token.is_asymmetric() {
+            return Err(invalid(
+                "JWT_ALGORITHM",
+                "must be asymmetric (EdDSA, ES256, RS256) when JWKS_URL or JWT_PUBLIC_KEY_FILE is set",
+            ));
+        }
         Ok(Self {
             database_url: DatabaseUrl::parse(&raw.database_url)?,
             host: raw.host,
             port: raw.port,
             token,
+            public_keys,
             cors_origins: shared::config::comma_list(raw.cors_origins.as_deref()),
             pool: pool.check()?,
         })

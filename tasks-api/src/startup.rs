@@ -1,14 +1,16 @@
 //! Builds tasks-api: its state, its routes (for mounting in any `App`) and a server bound to the
 //! configured address (port 0 in tests).
 
-use crate::config::Config;
+use crate::config::{Config, PublicKeys};
 use crate::db::MIGRATIONS;
 use crate::routes;
 use actix_web::{HttpResponse, web};
+use shared::config::ConfigError;
 use shared::db::Pool;
 use shared::http::Problem;
+use shared::jwks::{JwksCache, JwksUrl};
 use shared::startup::Service;
-use shared::token::Verifier;
+use shared::token::{Verifier, VerifyingKey};
 use utoipa::OpenApi;
 
 /// Everything a tasks-api handler needs besides the token verifier.
@@ -86,6 +88,53 @@ pub async fn ready(api: web::Data<TasksApi>) -> Result<HttpResponse, Problem> {
     shared::http::readiness(api.is_ready().await)
 }
 
+/// The verifier the configuration calls for; with `JWKS_URL`, once the key set is fetched
+/// (retried while the issuer is not up yet, as long as the database would be).
+pub async fn verifier(config: &Config) -> Result<Verifier, StartupError> {
+    let token = &config.token;
+    let invalid = |variable, reason: String| ConfigError::Invalid { variable, reason };
+    Ok(match (&token.secret, &config.public_keys) {
+        (Some(secret), _) => Verifier::with_secret(token, secret),
+        (None, Some(PublicKeys::Jwks(url))) => {
+            let source = JwksUrl::new(url).map_err(|e| invalid("JWKS_URL", e.to_string()))?;
+            let cache = JwksCache::load(
+                Box::new(source),
+                &token.algorithms,
+                config.pool.startup_wait,
+            )
+            .await
+            .map_err(|e| invalid("JWKS_URL", e.to_string()))?;
+            Verifier::with_jwks(token, cache)
+        }
+        (None, Some(PublicKeys::File(path))) => {
+            let pem = std::fs::read(path).map_err(|e| {
+                invalid(
+                    "JWT_PUBLIC_KEY_FILE",
+                    format!("cannot read {path}: {}", e.kind()),
+                )
+            })?;
+            let key = token
+                .algorithms
+                .iter()
+                .find_map(|&algorithm| {
+                    Some(VerifyingKey {
+                        kid: None,
+                        algorithm: algorithm.jwt(),
+                        key: shared::keys::decoding_key_from_pem(algorithm, &pem)?,
+                    })
+                })
+                .ok_or_else(|| {
+                    invalid(
+                        "JWT_PUBLIC_KEY_FILE",
+                        "not a PEM public key for the JWT_ALGORITHM".into(),
+                    )
+                })?;
+            Verifier::with_public_keys(token, vec![key])
+        }
+        (None, None) => return Err(crate::config::public_keys_required().into()),
+    })
+}
+
 /// Connects, migrates and binds tasks-api's own server (port 0 binds a free port).
 pub async fn build(config: Config) -> Result<Service, StartupError> {
     let (host, port, cors_origins) = (
@@ -93,7 +142,7 @@ pub async fn build(config: Config) -> Result<Service, StartupError> {
         config.port,
         config.cors_origins.clone(),
     );
-    let verifier = web::Data::new(Verifier::new(&config.token));
+    let verifier = web::Data::new(verifier(&config).await?);
     let api = web::Data::new(web::block(move || TasksApi::build(&config)).await??);
     let openapi = web::Data::new(ApiDoc::openapi());
     Ok(Service::bind(&host, port, cors_origins, move |cfg| {

@@ -134,5 +134,5 @@ pub fn verifier() -> shared::token::Verifier {
     }
     .check(None)
     .unwrap();
-    shared::token::Verifier::new(&settings)
+    shared::token::Verifier::with_secret(&settings, settings.secret.as_ref().unwrap())
 }

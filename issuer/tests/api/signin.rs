@@ -17,7 +17,10 @@ async fn the_right_password_signs_in_with_a_token_for_the_account() {
     assert_eq!(body["user"], created["user"]);
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(
-        verifier().decode(body["token"].as_str().unwrap()).unwrap(),
+        verifier()
+            .decode(body["token"].as_str().unwrap())
+            .await
+            .unwrap(),
         created["user"]["id"].as_str().unwrap()
     );
     assert_ne!(body["token"], created["token"]);

@@ -29,7 +29,8 @@ pub fn token_for(user_id: &str) -> String {
         email: "someone@example.com",
         name: "Someone",
     };
-    Signer::new(&token_settings())
+    let settings = token_settings();
+    Signer::with_secret(&settings, settings.secret.as_ref().unwrap())
         .encode(subject, Utc::now())
         .unwrap()
         .token
@@ -40,12 +41,18 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_on(database: TestDatabase) -> TestApp {
-    let settings = [
+    spawn_app_with(database, &[("BETTER_AUTH_SECRET", SECRET)]).await
+}
+
+/// Starts tasks-api on `database` with `token_settings` (the secret, or the algorithm and
+/// where its public keys are).
+pub async fn spawn_app_with(database: TestDatabase, token_settings: &[(&str, &str)]) -> TestApp {
+    let mut settings = vec![
         ("DATABASE_URL", database.url.as_str()),
-        ("BETTER_AUTH_SECRET", SECRET),
         ("HOST", "127.0.0.1"),
         ("PORT", "0"),
     ];
+    settings.extend_from_slice(token_settings);
     let config = tasks_api::Config::from_pairs(settings).expect("a valid test configuration");
     let service = tasks_api::build(config).await.expect("tasks-api starts");
     let address = format!("http://127.0.0.1:{}", service.port());

@@ -2,6 +2,7 @@
 //! fresh database (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set).
 
 mod auth;
+mod better_auth;
 mod helpers;
 mod isolation;
 mod tasks;

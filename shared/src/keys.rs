@@ -1,0 +1,247 @@
+//! Asymmetric keys: a private key (generated, or read from a PEM file) and its public half as a
+//! JWK (RFC 7517), identified by its RFC 7638 thumbprint so that the same key always gets the
+//! same `kid`, wherever it is loaded.
+
+use crate::token::SigningAlgorithm;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, CommonParameters, EllipticCurve, EllipticCurveKeyParameters,
+    EllipticCurveKeyType, Jwk, JwkSet, KeyAlgorithm, OctetKeyPairParameters, OctetKeyPairType,
+    PublicKeyUse, RSAKeyParameters, RSAKeyType, ThumbprintHash,
+};
+use jsonwebtoken::{DecodingKey, EncodingKey};
+use std::fmt;
+
+/// Why a key could not be made or read. It never carries key material.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("HS256 has no private key; it signs with BETTER_AUTH_SECRET")]
+    Symmetric,
+    #[error("not a PKCS#8 PEM private key for {0:?}")]
+    Unreadable(SigningAlgorithm),
+    #[error("could not generate a key: {0}")]
+    Generation(String),
+}
+
+/// A private signing key in PKCS#8 PEM, the form it is stored and read in. Neither `Debug` nor any
+/// error shows it.
+#[derive(Clone)]
+pub struct PrivateKey {
+    algorithm: SigningAlgorithm,
+    pem: String,
+    public: Jwk,
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PrivateKey({:?}, [redacted])", self.algorithm)
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl PrivateKey {
+    /// A fresh key for `algorithm` (RSA: 2048 bits).
+    pub fn generate(algorithm: SigningAlgorithm) -> Result<Self, KeyError> {
+        use ed25519_dalek::pkcs8::EncodePrivateKey;
+        use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+        let mut rng = rand_core::OsRng;
+        let failed = |e: &dyn fmt::Display| KeyError::Generation(e.to_string());
+        let pem = match algorithm {
+            SigningAlgorithm::HS256 => return Err(KeyError::Symmetric),
+            SigningAlgorithm::EdDSA => ed25519_dalek::SigningKey::generate(&mut rng)
+                .to_pkcs8_pem(LineEnding::LF)
+                .map_err(|e| failed(&e))?,
+            SigningAlgorithm::ES256 => p256::SecretKey::random(&mut rng)
+                .to_pkcs8_pem(LineEnding::LF)
+                .map_err(|e| failed(&e))?,
+            SigningAlgorithm::RS256 => rsa::RsaPrivateKey::new(&mut rng, 2048)
+                .map_err(|e| failed(&e))?
+                .to_pkcs8_pem(LineEnding::LF)
+                .map_err(|e| failed(&e))?,
+        };
+        Self::from_pem(algorithm, pem.as_str())
+    }
+
+    /// Reads a PKCS#8 PEM private key (RSA also in PKCS#1, `BEGIN RSA PRIVATE KEY`).
+    pub fn from_pem(algorithm: SigningAlgorithm, pem: &str) -> Result<Self, KeyError> {
+        let public = public_jwk(algorithm, pem).ok_or(KeyError::Unreadable(algorithm))?;
+        let key = Self {
+            algorithm,
+            pem: pem.to_owned(),
+            public,
+        };
+        // Read it the way the signer will, so that a key that loads also signs.
+        key.encoding_key()?;
+        Ok(key)
+    }
+
+    pub fn algorithm(&self) -> SigningAlgorithm {
+        self.algorithm
+    }
+
+    /// The PEM text, for storing the key. Never for a log.
+    pub fn expose_pem(&self) -> &str {
+        &self.pem
+    }
+
+    /// The key's id: the RFC 7638 thumbprint of its public half.
+    pub fn kid(&self) -> String {
+        self.public
+            .common
+            .key_id
+            .clone()
+            .expect("public_jwk always sets the kid")
+    }
+
+    /// The public half, as published in the JWKS: `kid`, `alg` and `use: "sig"` included.
+    pub fn public_jwk(&self) -> &Jwk {
+        &self.public
+    }
+
+    pub fn encoding_key(&self) -> Result<EncodingKey, KeyError> {
+        let pem = self.pem.as_bytes();
+        match self.algorithm {
+            SigningAlgorithm::HS256 => return Err(KeyError::Symmetric),
+            SigningAlgorithm::EdDSA => EncodingKey::from_ed_pem(pem),
+            SigningAlgorithm::ES256 => EncodingKey::from_ec_pem(pem),
+            SigningAlgorithm::RS256 => EncodingKey::from_rsa_pem(pem),
+        }
+        .map_err(|_| KeyError::Unreadable(self.algorithm))
+    }
+}
+
+/// The JWKS document (RFC 7517 §5) that publishes the public halves of `keys`.
+pub fn jwks_document<'k>(keys: impl IntoIterator<Item = &'k PrivateKey>) -> Vec<u8> {
+    let keys = keys.into_iter().map(|k| k.public.clone()).collect();
+    serde_json::to_vec(&JwkSet { keys }).expect("a JWK set always serializes")
+}
+
+/// Reads a public key PEM (`BEGIN PUBLIC KEY`) for `algorithm`.
+pub fn decoding_key_from_pem(algorithm: SigningAlgorithm, pem: &[u8]) -> Option<DecodingKey> {
+    match algorithm {
+        SigningAlgorithm::HS256 => None,
+        SigningAlgorithm::EdDSA => DecodingKey::from_ed_pem(pem).ok(),
+        SigningAlgorithm::ES256 => DecodingKey::from_ec_pem(pem).ok(),
+        SigningAlgorithm::RS256 => DecodingKey::from_rsa_pem(pem).ok(),
+    }
+}
+
+fn public_jwk(algorithm: SigningAlgorithm, pem: &str) -> Option<Jwk> {
+    use ed25519_dalek::pkcs8::DecodePrivateKey;
+    let parameters = match algorithm {
+        SigningAlgorithm::HS256 => return None,
+        SigningAlgorithm::EdDSA => {
+            let key = ed25519_dalek::SigningKey::from_pkcs8_pem(pem).ok()?;
+            AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+                key_type: OctetKeyPairType::OctetKeyPair,
+                curve: EllipticCurve::Ed25519,
+                x: b64(key.verifying_key().as_bytes()),
+            })
+        }
+        SigningAlgorithm::ES256 => {
+            use p256::elliptic_curve::sec1::ToEncodedPoint;
+            let point = p256::SecretKey::from_pkcs8_pem(pem)
+                .ok()?
+                .public_key()
+                .to_encoded_point(false);
+            AlgorithmParameters::EllipticCurve(EllipticCurveKeyParameters {
+                key_type: EllipticCurveKeyType::EC,
+                curve: EllipticCurve::P256,
+                x: b64(point.x()?),
+                y: b64(point.y()?),
+            })
+        }
+        SigningAlgorithm::RS256 => {
+            use rsa::pkcs1::DecodeRsaPrivateKey;
+            use rsa::traits::PublicKeyParts;
+            let key = rsa::RsaPrivateKey::from_pkcs8_pem(pem)
+                .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(pem))
+                .ok()?;
+            AlgorithmParameters::RSA(RSAKeyParameters {
+                key_type: RSAKeyType::RSA,
+                n: b64(&key.n().to_bytes_be()),
+                e: b64(&key.e().to_bytes_be()),
+            })
+        }
+    };
+    let mut jwk = Jwk {
+        common: CommonParameters {
+            public_key_use: Some(PublicKeyUse::Signature),
+            key_algorithm: Some(key_algorithm(algorithm)),
+            ..Default::default()
+        },
+        algorithm: parameters,
+    };
+    jwk.common.key_id = Some(jwk.thumbprint(ThumbprintHash::SHA256).ok()?);
+    Some(jwk)
+}
+
+pub(crate) fn key_algorithm(algorithm: SigningAlgorithm) -> KeyAlgorithm {
+    match algorithm {
+        SigningAlgorithm::HS256 => KeyAlgorithm::HS256,
+        SigningAlgorithm::EdDSA => KeyAlgorithm::EdDSA,
+        SigningAlgorithm::ES256 => KeyAlgorithm::ES256,
+        SigningAlgorithm::RS256 => KeyAlgorithm::RS256,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ASYMMETRIC: [SigningAlgorithm; 3] = [
+        SigningAlgorithm::EdDSA,
+        SigningAlgorithm::ES256,
+        SigningAlgorithm::RS256,
+    ];
+
+    #[test]
+    fn a_generated_key_reloads_from_its_pem_with_the_same_kid() {
+        for algorithm in ASYMMETRIC {
+            let key = PrivateKey::generate(algorithm).unwrap();
+            let again = PrivateKey::from_pem(algorithm, key.expose_pem()).unwrap();
+            assert_eq!(key.kid(), again.kid(), "{algorithm:?}");
+            assert_ne!(
+                key.kid(),
+                PrivateKey::generate(algorithm).unwrap().kid(),
+                "{algorithm:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_public_jwk_carries_kid_alg_and_use_and_no_private_part() {
+        for algorithm in ASYMMETRIC {
+            let key = PrivateKey::generate(algorithm).unwrap();
+            let jwk = serde_json::to_value(key.public_jwk()).unwrap();
+            assert_eq!(jwk["kid"], key.kid().as_str());
+            assert_eq!(jwk["use"], "sig");
+            assert_eq!(jwk["alg"], format!("{algorithm:?}"));
+            for private in ["d", "p", "q", "dp", "dq", "qi"] {
+                assert!(
+                    jwk.get(private).is_none(),
+                    "{algorithm:?} publishes {private}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_private_key_never_shows_in_debug() {
+        let key = PrivateKey::generate(SigningAlgorithm::EdDSA).unwrap();
+        let shown = format!("{key:?}");
+        assert!(shown.contains("[redacted]"), "{shown}");
+        assert!(!shown.contains("PRIVATE KEY"));
+    }
+
+    #[test]
+    fn a_key_of_another_algorithm_is_refused() {
+        let ed = PrivateKey::generate(SigningAlgorithm::EdDSA).unwrap();
+        assert!(PrivateKey::from_pem(SigningAlgorithm::ES256, ed.expose_pem()).is_err());
+        assert!(PrivateKey::from_pem(SigningAlgorithm::RS256, "not a pem").is_err());
+    }
+}

@@ -1,6 +1,7 @@
 //! Test support for both services (feature `testing`): a fresh database per test, SQLite by
-//! default or PostgreSQL when `TEST_DATABASE_URL` names a server, and a TCP relay that can cut the
-//! line to a database and restore it, to test what a service does when its database is lost.
+//! default or PostgreSQL when `TEST_DATABASE_URL` names a server, a TCP relay that can cut the
+//! line to a database and restore it, to test what a service does when its database is lost, and
+//! a raw HTTP/1.1 sender for requests no well-behaved client library would send.
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
@@ -121,6 +122,30 @@ impl Relay {
     pub fn restore(&self) {
         self.up.store(true, Ordering::SeqCst);
     }
+}
+
+/// Sends `request` as raw bytes to `address` and returns the status of the answer, or `None`
+/// when the server closed the connection without one (as it may for a request head it refuses
+/// to read to the end). Gives up after five seconds, so that a hang fails the test.
+pub async fn send_raw(address: SocketAddr, request: &[u8]) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = TcpStream::connect(address).await.ok()?;
+        // A refused head may be cut off mid-write; the answer is what counts.
+        let _ = stream.write_all(request).await;
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer).await;
+        let status_line = answer.split(|b| *b == b'\n').next()?;
+        std::str::from_utf8(status_line)
+            .ok()?
+            .split(' ')
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), exchange)
+        .await
+        .expect("the server answers or closes within 5 s")
 }
 
 /// A service binary started for a test, with its standard error collected. It is killed when

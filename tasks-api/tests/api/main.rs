@@ -4,4 +4,5 @@
 mod auth;
 mod helpers;
 mod isolation;
+mod odd_input;
 mod tasks;

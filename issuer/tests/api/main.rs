@@ -6,3 +6,4 @@ mod odd_input;
 mod operations;
 mod signin;
 mod signup;
+mod timing;

@@ -363,6 +363,30 @@ fn postgres_bin() -> Option<std::path::PathBuf> {
         .and_then(|initdb| initdb.parent().map(std::path::Path::to_path_buf))
 }
 
+/// Runs `workers` client loops made by `client` on a thread of their own, with its own runtime,
+/// so that the test's thread stays free to halt a database or kill a process meanwhile.
+fn clients<F, Fut>(workers: usize, client: F) -> std::thread::JoinHandle<()>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the clients");
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&runtime, async move {
+            let loops: Vec<_> = (0..workers)
+                .map(|_| tokio::task::spawn_local(client()))
+                .collect();
+            for each in loops {
+                let _ = each.await;
+            }
+        });
+    })
+}
+
 /// What clients saw while a cluster was halted and after it came back.
 #[derive(Debug)]
 pub struct Outage {
@@ -372,6 +396,32 @@ pub struct Outage {
     pub slowest_while_down: std::time::Duration,
     /// From the restart of the database to the first success, if one came.
     pub recovered_after: Option<std::time::Duration>,
+}
+
+impl Outage {
+    /// The contract for a lost database: requests flowed while it was down, every one got 503
+    /// within 5 s (no hang, no 500, no dead process), and service resumed by itself within 15 s
+    /// of its return. `logs` (the service's) are shown when it does not hold.
+    pub fn assert_contract_held(&self, logs: &str) {
+        use std::time::Duration;
+        assert!(
+            self.statuses_while_down.len() >= 4,
+            "requests flowed while the database was down: {self:?}"
+        );
+        assert!(
+            self.statuses_while_down.iter().all(|s| *s == 503),
+            "every request got 503 while the database was down: {self:?}\n{logs}"
+        );
+        assert!(
+            self.slowest_while_down < Duration::from_secs(5),
+            "no request hung: {self:?}"
+        );
+        assert!(
+            self.recovered_after
+                .is_some_and(|t| t < Duration::from_secs(15)),
+            "the service resumed by itself: {self:?}\n{logs}"
+        );
+    }
 }
 
 /// Halts `cluster` while `workers` clients keep sending `request` (which answers the status it
@@ -399,37 +449,20 @@ where
     let flow = {
         let (phase, stop, seen, request) =
             (phase.clone(), stop.clone(), seen.clone(), Arc::new(request));
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime for the clients");
-            let local = tokio::task::LocalSet::new();
-            local.block_on(&runtime, async move {
-                let loops = (0..workers).map(|_| {
-                    let (phase, stop, seen, request) =
-                        (phase.clone(), stop.clone(), seen.clone(), request.clone());
-                    tokio::task::spawn_local(async move {
-                        while !stop.load(Ordering::SeqCst) {
-                            let before = phase.load(Ordering::SeqCst);
-                            let started = Instant::now();
-                            let status = request().await;
-                            let after = phase.load(Ordering::SeqCst);
-                            seen.lock().unwrap().push((
-                                before,
-                                after,
-                                status,
-                                started.elapsed(),
-                                Instant::now(),
-                            ));
-                            tokio::time::sleep(Duration::from_millis(20)).await;
-                        }
-                    })
-                });
-                for each in loops.collect::<Vec<_>>() {
-                    let _ = each.await;
+        clients(workers, move || {
+            let (phase, stop, seen, request) =
+                (phase.clone(), stop.clone(), seen.clone(), request.clone());
+            async move {
+                while !stop.load(Ordering::SeqCst) {
+                    let before = phase.load(Ordering::SeqCst);
+                    let started = Instant::now();
+                    let status = request().await;
+                    let after = phase.load(Ordering::SeqCst);
+                    let record = (before, after, status, started.elapsed(), Instant::now());
+                    seen.lock().unwrap().push(record);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
                 }
-            });
+            }
         })
     };
     std::thread::sleep(Duration::from_secs(1));
@@ -496,33 +529,21 @@ where
     let counter = Arc::new(AtomicUsize::new(0));
     let burst = {
         let (acknowledged, stop, request) = (acknowledged.clone(), stop.clone(), Arc::new(request));
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime for the clients");
-            let local = tokio::task::LocalSet::new();
-            local.block_on(&runtime, async move {
-                let loops = (0..workers).map(|_| {
-                    let (acknowledged, stop, counter, request) = (
-                        acknowledged.clone(),
-                        stop.clone(),
-                        counter.clone(),
-                        request.clone(),
-                    );
-                    tokio::task::spawn_local(async move {
-                        while !stop.load(Ordering::SeqCst) {
-                            let n = counter.fetch_add(1, Ordering::SeqCst);
-                            if let Some(item) = request(n).await {
-                                acknowledged.lock().unwrap().push(item);
-                            }
-                        }
-                    })
-                });
-                for each in loops.collect::<Vec<_>>() {
-                    let _ = each.await;
+        clients(workers, move || {
+            let (acknowledged, stop, counter, request) = (
+                acknowledged.clone(),
+                stop.clone(),
+                counter.clone(),
+                request.clone(),
+            );
+            async move {
+                while !stop.load(Ordering::SeqCst) {
+                    let n = counter.fetch_add(1, Ordering::SeqCst);
+                    if let Some(item) = request(n).await {
+                        acknowledged.lock().unwrap().push(item);
+                    }
                 }
-            });
+            }
         })
     };
     let started = Instant::now();

@@ -120,8 +120,8 @@ pub async fn build(config: Config) -> Result<Service, StartupError> {
         cfg.app_data(issuer.clone())
             .app_data(openapi.clone())
             .configure(configure)
-            .route("/ready", web::get().to(ready))
-            .route("/openapi.json", web::get().to(shared::http::openapi));
+            .service(web::resource("/ready").route(web::get().to(ready)))
+            .service(web::resource("/openapi.json").route(web::get().to(shared::http::openapi)));
     })?)
 }
 

@@ -50,7 +50,9 @@ impl Service {
                 .wrap(http::problem_responses())
                 .wrap(http::request_logger())
                 .app_data(http::payload_config())
-                .route("/health", web::get().to(http::health))
+                // A resource rather than `App::route`, whose method guard would turn another
+                // method into a 404 instead of a 405; the services' own routes do the same.
+                .service(web::resource("/health").route(web::get().to(http::health)))
                 .configure(configure.clone())
         })
         .listen(listener)?

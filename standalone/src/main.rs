@@ -125,8 +125,10 @@ async fn start(config: Config) -> Result<Service, StartupError> {
                 .app_data(openapi.clone())
                 .configure(issuer::configure)
                 .configure(tasks_api::configure)
-                .route("/ready", web::get().to(ready))
-                .route("/openapi.json", web::get().to(shared::http::openapi));
+                .service(web::resource("/ready").route(web::get().to(ready)))
+                .service(
+                    web::resource("/openapi.json").route(web::get().to(shared::http::openapi)),
+                );
         },
     )?)
 }

@@ -73,6 +73,7 @@ fn task_id(raw: &str) -> Result<TaskId, Problem> {
     responses(
         (status = 200, description = "One page of tasks", body = [TaskView],
             headers(("X-Total-Count" = i64, description = "How many tasks match, across all pages"))),
+        (status = 400, description = "A query parameter appears twice", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token's subject is not this user", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),

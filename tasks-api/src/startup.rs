@@ -150,7 +150,7 @@ pub async fn build(config: Config) -> Result<Service, StartupError> {
             .app_data(verifier.clone())
             .app_data(openapi.clone())
             .configure(configure)
-            .route("/ready", web::get().to(ready))
-            .route("/openapi.json", web::get().to(shared::http::openapi));
+            .service(web::resource("/ready").route(web::get().to(ready)))
+            .service(web::resource("/openapi.json").route(web::get().to(shared::http::openapi)));
     })?)
 }

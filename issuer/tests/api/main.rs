@@ -2,6 +2,8 @@
 //! database (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set).
 
 mod helpers;
+mod odd_input;
 mod operations;
 mod signin;
 mod signup;
+mod timing;

@@ -5,4 +5,5 @@ mod auth;
 mod better_auth;
 mod helpers;
 mod isolation;
+mod odd_input;
 mod tasks;

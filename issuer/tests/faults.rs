@@ -1,0 +1,105 @@
+//! The issuer as a process under faults: its PostgreSQL stopped while sign-ins flow, and itself
+//! killed with SIGKILL in the middle of a burst of sign-ups.
+
+use reqwest::Client;
+use serde_json::json;
+use shared::testing::{PrivateCluster, Process, TestDatabase, kill_during_burst, outage};
+use std::process::Command;
+use std::time::Duration;
+
+const SECRET: &str = "fault-test-secret-of-at-least-32-bytes!!";
+const PASSWORD: &str = "correct horse battery";
+
+fn issuer(database_url: &str) -> Process {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_issuer"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("BETTER_AUTH_SECRET", SECRET)
+        .env("DATABASE_URL", database_url)
+        .env("PORT", "0")
+        .env("ARGON2_MEMORY_KIB", "1024")
+        .env("ARGON2_ITERATIONS", "1")
+        .env("RATE_LIMIT_PER_MINUTE", "1000000")
+        .env("RATE_LIMIT_BURST", "1000000");
+    Process::start(command)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn signin(client: &Client, process: &Process, email: &str) -> u16 {
+    client
+        .post(process.url("/signin"))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .map_or(0, |r| r.status().as_u16())
+}
+
+#[test]
+fn a_stopped_database_gives_503_within_seconds_and_service_resumes_by_itself() {
+    let Some(cluster) = PrivateCluster::start() else {
+        return;
+    };
+    let process = issuer(&cluster.url("issuer"));
+    let signup = runtime().block_on(async {
+        Client::new()
+            .post(process.url("/signup"))
+            .json(&json!({"email": "ada@example.com", "password": PASSWORD, "name": "Ada"}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    });
+    assert_eq!(signup, 201);
+    let (url, client) = (process.url("/signin"), Client::new());
+    let seen = outage(&cluster, 4, Duration::from_secs(8), move || {
+        let request = client
+            .post(&url)
+            .json(&json!({"email": "ada@example.com", "password": PASSWORD}))
+            .timeout(Duration::from_secs(30))
+            .send();
+        async move { request.await.map_or(0, |r| r.status().as_u16()) }
+    });
+    seen.assert_contract_held(&process.logs());
+    let alive = runtime().block_on(signin(&Client::new(), &process, "ada@example.com"));
+    assert_eq!(alive, 200, "the process stayed up");
+}
+
+#[test]
+fn every_signup_answered_201_can_sign_in_after_a_sigkill_mid_burst() {
+    let database = TestDatabase::new();
+    let process = issuer(&database.url);
+    let (url, client) = (process.url("/signup"), Client::new());
+    let acknowledged = kill_during_burst(process, 8, 100, move |n| {
+        let email = format!("burst{n}@example.com");
+        let request = client
+            .post(&url)
+            .json(&json!({"email": email, "password": PASSWORD, "name": "Burst"}))
+            .send();
+        async move { (request.await.ok()?.status().as_u16() == 201).then_some(email) }
+    });
+    assert!(
+        acknowledged.len() >= 100,
+        "{} acknowledged",
+        acknowledged.len()
+    );
+
+    let restarted = issuer(&database.url);
+    runtime().block_on(async {
+        let client = Client::new();
+        for email in &acknowledged {
+            assert_eq!(
+                signin(&client, &restarted, email).await,
+                200,
+                "{email} was answered 201 and cannot sign in"
+            );
+        }
+    });
+}

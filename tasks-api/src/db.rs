@@ -5,7 +5,6 @@
 use crate::domain::{ListFilter, NewTask, TaskChanges, TaskId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable};
 use shared::db::{DbConnection, DbError, Migrations};
 
 pub static MIGRATIONS: Migrations = Migrations {
@@ -73,22 +72,24 @@ pub fn insert(conn: &mut DbConnection, user_id: &str, task: NewTask) -> Result<T
         .get_result(conn)?)
 }
 
-#[diesel::dsl::auto_type]
-fn matching<'a>(user_id: &'a str, completed: Option<bool>) -> _ {
-    // One statement shape whether or not the list is filtered, so that it is prepared once and
-    // cached: `completed = $2 OR $2 IS NULL`.
-    let wanted = completed.into_sql::<Nullable<Bool>>();
-    let kept = tasks::completed.nullable().eq(wanted).or(wanted.is_null());
-    tasks::table.filter(tasks::user_id.eq(user_id).and(kept))
-}
-
 /// One page of a user's tasks, oldest first, and how many match in all.
 pub fn list(
     conn: &mut DbConnection,
     user_id: &str,
     filter: &ListFilter,
 ) -> Result<(Vec<Task>, i64), DbError> {
-    let page: Vec<Task> = matching(user_id, filter.completed)
+    // Without a filter the count is answered from the (user_id, id) index alone; a single
+    // statement shape with `completed = $2 OR $2 IS NULL` would make every count read every row.
+    let matching = || {
+        let mut query = tasks::table
+            .filter(tasks::user_id.eq(user_id.to_owned()))
+            .into_boxed();
+        if let Some(completed) = filter.completed {
+            query = query.filter(tasks::completed.eq(completed));
+        }
+        query
+    };
+    let page = matching()
         .order(tasks::id.asc())
         .limit(filter.limit)
         .offset(filter.offset)
@@ -99,9 +100,7 @@ pub fn list(
     let total = if filter.offset == 0 && fetched < filter.limit {
         fetched
     } else {
-        matching(user_id, filter.completed)
-            .count()
-            .get_result(conn)?
+        matching().count().get_result(conn)?
     };
     Ok((page, total))
 }

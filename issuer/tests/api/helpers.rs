@@ -2,6 +2,7 @@ use issuer::Config;
 use reqwest::{Client, Response};
 use serde_json::{Value, json};
 use shared::testing::TestDatabase;
+pub use shared::testing::{assert_problem, fields};
 
 pub const SECRET: &str = "integration-test-secret-of-at-least-32-bytes";
 pub const PASSWORD: &str = "correct horse battery";
@@ -97,34 +98,6 @@ impl TestApp {
             .first(&mut *conn)
             .unwrap()
     }
-}
-
-/// Asserts the response is a problem+json with `status`, and returns its body.
-pub async fn assert_problem(response: Response, status: u16) -> Value {
-    assert_eq!(response.status().as_u16(), status, "unexpected status");
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned());
-    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
-    let body: Value = response.json().await.expect("a JSON problem body");
-    assert_eq!(body["status"], status);
-    assert_eq!(body["type"], "about:blank");
-    assert!(
-        body["title"].is_string() && body["detail"].is_string(),
-        "{body}"
-    );
-    body
-}
-
-/// The field names listed in a 422 body.
-pub fn fields(problem: &Value) -> Vec<String> {
-    problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 pub fn verifier() -> shared::token::Verifier {

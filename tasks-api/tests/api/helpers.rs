@@ -2,6 +2,7 @@ use chrono::Utc;
 use reqwest::{Client, Method, RequestBuilder, Response};
 use serde_json::{Value, json};
 use shared::testing::TestDatabase;
+pub use shared::testing::{assert_problem, fields};
 use shared::token::{Signer, TokenConfig, TokenSettings, TokenSubject};
 
 pub const SECRET: &str = "integration-test-secret-of-at-least-32-bytes";
@@ -133,29 +134,4 @@ impl TestApp {
         .await
         .unwrap()
     }
-}
-
-/// Asserts the response is a problem+json with `status`, and returns its body.
-pub async fn assert_problem(response: Response, status: u16) -> Value {
-    assert_eq!(response.status().as_u16(), status, "unexpected status");
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
-    );
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["status"], status);
-    assert!(
-        body["title"].is_string() && body["detail"].is_string(),
-        "{body}"
-    );
-    body
-}
-
-pub fn fields(problem: &Value) -> Vec<String> {
-    problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap().to_owned())
-        .collect()
 }

@@ -431,6 +431,18 @@ mod tests {
     }
 
     #[test]
+    fn the_bundled_sqlite_keeps_query_plans_stable() {
+        // Set in .cargo/config.toml; losing it makes every list request re-prepare its SQL.
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let used: i32 = diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>(
+            "sqlite_compileoption_used('ENABLE_QPSG')",
+        ))
+        .get_result(&mut conn)
+        .unwrap();
+        assert_eq!(used, 1, "SQLite was built without SQLITE_ENABLE_QPSG");
+    }
+
+    #[test]
     fn the_password_is_masked() {
         let url =
             DatabaseUrl::parse("postgres://app:hunter2@db:5432/tasks?sslmode=require").unwrap();

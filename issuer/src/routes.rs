@@ -6,8 +6,8 @@ use crate::password::{HashError, Verdict};
 use crate::startup::Issuer;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
 use serde::Serialize;
+use shared::db::Timestamp;
 use shared::http::{Json, Problem, no_store};
 use shared::token::TokenSubject;
 
@@ -16,7 +16,8 @@ pub struct UserView {
     id: String,
     email: String,
     name: String,
-    created_at: DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime)]
+    created_at: Timestamp,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -26,7 +27,8 @@ pub struct AuthResponse {
     token_type: &'static str,
     #[schema(example = 604800)]
     expires_in: u64,
-    expires_at: DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime)]
+    expires_at: Timestamp,
     user: UserView,
 }
 
@@ -150,7 +152,7 @@ async fn authenticated(
         name: &user.name,
     };
     let signer = issuer.keys.signer(&issuer.pool).await;
-    let issued = signer.encode(subject, Utc::now()).map_err(|e| {
+    let issued = signer.encode(subject, chrono::Utc::now()).map_err(|e| {
         log::error!("could not sign a token: {e}");
         Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -163,12 +165,12 @@ async fn authenticated(
             token: issued.token,
             token_type: "Bearer",
             expires_in: issued.expires_in,
-            expires_at: issued.expires_at,
+            expires_at: issued.expires_at.naive_utc().into(),
             user: UserView {
                 id: user.id,
                 email: user.email,
                 name: user.name,
-                created_at: user.created_at.and_utc(),
+                created_at: user.created_at.into(),
             },
         }))
 }

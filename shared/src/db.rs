@@ -3,7 +3,9 @@
 //! that keeps every diesel call off the async workers.
 
 use crate::config::ConfigError;
+use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
+use diesel::deserialize::{self, FromSql};
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -323,9 +325,77 @@ pub fn connect(
 /// The current time as both backends store it: PostgreSQL keeps microseconds, so a timestamp
 /// is cut to microseconds before it is saved or shown, and what a client is told is what it
 /// reads back later.
-pub fn now() -> chrono::NaiveDateTime {
+pub fn now() -> NaiveDateTime {
     use chrono::SubsecRound;
     chrono::Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// A stored moment (UTC, to the microsecond, as [`now`] makes it), read from either backend and
+/// shown in RFC 3339 with six fraction digits: `2026-11-27T13:40:01.123456Z`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, diesel::deserialize::FromSqlRow)]
+pub struct Timestamp(pub NaiveDateTime);
+
+impl From<NaiveDateTime> for Timestamp {
+    fn from(moment: NaiveDateTime) -> Self {
+        Self(moment)
+    }
+}
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let text = self
+            .0
+            .and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        serializer.serialize_str(&text)
+    }
+}
+
+impl FromSql<diesel::sql_types::Timestamp, diesel::sqlite::Sqlite> for Timestamp {
+    fn from_sql(mut value: diesel::sqlite::SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        use chrono::format::{Fixed, Item, Numeric, Pad, Parsed};
+        // SQLite keeps the text diesel wrote, `%F %T%.f`. diesel reads it back by compiling
+        // format strings for every value, a tenth of the task list's CPU time; this layout is
+        // compiled once.
+        const STORED: &[Item<'static>] = &[
+            Item::Numeric(Numeric::Year, Pad::Zero),
+            Item::Literal("-"),
+            Item::Numeric(Numeric::Month, Pad::Zero),
+            Item::Literal("-"),
+            Item::Numeric(Numeric::Day, Pad::Zero),
+            Item::Literal(" "),
+            Item::Numeric(Numeric::Hour, Pad::Zero),
+            Item::Literal(":"),
+            Item::Numeric(Numeric::Minute, Pad::Zero),
+            Item::Literal(":"),
+            Item::Numeric(Numeric::Second, Pad::Zero),
+            Item::Fixed(Fixed::Nanosecond),
+        ];
+        let mut parsed = Parsed::new();
+        if chrono::format::parse(&mut parsed, value.read_text(), STORED.iter()).is_ok()
+            && let Ok(moment) = parsed.to_naive_datetime_with_offset(0)
+        {
+            return Ok(Self(moment));
+        }
+        // Any other layout SQLite holds (a row written by hand, say) takes diesel's own path.
+        <NaiveDateTime as FromSql<diesel::sql_types::Timestamp, diesel::sqlite::Sqlite>>::from_sql(
+            value,
+        )
+        .map(Self)
+    }
+}
+
+impl FromSql<diesel::sql_types::Timestamp, diesel::pg::Pg> for Timestamp {
+    fn from_sql(value: diesel::pg::PgValue<'_>) -> deserialize::Result<Self> {
+        <NaiveDateTime as FromSql<diesel::sql_types::Timestamp, diesel::pg::Pg>>::from_sql(value)
+            .map(Self)
+    }
+}
+
+impl FromSql<diesel::sql_types::Timestamp, MultiBackend> for Timestamp {
+    fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
+        value.from_sql::<Self, diesel::sql_types::Timestamp>()
+    }
 }
 
 /// Why a database call failed, in the terms a handler needs.
@@ -428,6 +498,42 @@ mod tests {
             let err = DatabaseUrl::parse(raw).unwrap_err().to_string();
             assert!(err.contains("DATABASE_URL"), "{raw}: {err}");
         }
+    }
+
+    #[test]
+    fn a_timestamp_reads_back_from_sqlite_as_written_and_shows_in_rfc_3339() {
+        use chrono::Timelike;
+        use diesel::sql_types::{Text, Timestamp as SqlTimestamp};
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let written = chrono::NaiveDate::from_ymd_opt(2026, 11, 27)
+            .unwrap()
+            .and_hms_micro_opt(13, 40, 1, 23)
+            .unwrap();
+        let read = |conn: &mut SqliteConnection, sql: &str| -> Timestamp {
+            diesel::select(diesel::dsl::sql::<SqlTimestamp>(sql))
+                .get_result(conn)
+                .unwrap()
+        };
+        // What diesel writes, then layouts only its own reader understands.
+        let stored: String =
+            diesel::select(diesel::dsl::sql::<Text>("").bind::<SqlTimestamp, _>(written))
+                .get_result(&mut conn)
+                .unwrap();
+        assert_eq!(stored, "2026-11-27 13:40:01.000023");
+        assert_eq!(read(&mut conn, &format!("'{stored}'")).0, written);
+        assert_eq!(read(&mut conn, "'2026-11-27T13:40:01.000023'").0, written);
+        assert_eq!(
+            read(&mut conn, "'2026-11-27 13:40:01'").0,
+            written.with_nanosecond(0).unwrap()
+        );
+        assert_eq!(
+            serde_json::to_string(&Timestamp(written)).unwrap(),
+            r#""2026-11-27T13:40:01.000023Z""#
+        );
+        assert_eq!(
+            serde_json::to_string(&Timestamp(written.with_nanosecond(0).unwrap())).unwrap(),
+            r#""2026-11-27T13:40:01.000000Z""#
+        );
     }
 
     #[test]

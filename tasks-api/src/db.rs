@@ -5,7 +5,7 @@
 use crate::domain::{ListFilter, NewTask, TaskChanges, TaskId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use shared::db::{DbConnection, DbError, Migrations};
+use shared::db::{DbConnection, DbError, Migrations, Timestamp};
 
 pub static MIGRATIONS: Migrations = Migrations {
     sqlite: diesel_migrations::embed_migrations!("../migrations/tasks/sqlite"),
@@ -32,8 +32,8 @@ pub struct Task {
     pub title: String,
     pub description: Option<String>,
     pub completed: bool,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 #[derive(Insertable)]
@@ -78,31 +78,34 @@ pub fn list(
     user_id: &str,
     filter: &ListFilter,
 ) -> Result<(Vec<Task>, i64), DbError> {
-    // Without a filter the count is answered from the (user_id, id) index alone; a single
-    // statement shape with `completed = $2 OR $2 IS NULL` would make every count read every row.
-    let matching = || {
-        let mut query = tasks::table
-            .filter(tasks::user_id.eq(user_id.to_owned()))
-            .into_boxed();
-        if let Some(completed) = filter.completed {
-            query = query.filter(tasks::completed.eq(completed));
-        }
-        query
-    };
-    let page = matching()
-        .order(tasks::id.asc())
-        .limit(filter.limit)
-        .offset(filter.offset)
-        .select(Task::as_select())
-        .load(conn)?;
-    // A first page that is not full holds every match: no need to count them again.
-    let fetched = page.len() as i64;
-    let total = if filter.offset == 0 && fetched < filter.limit {
-        fetched
-    } else {
-        matching().count().get_result(conn)?
-    };
-    Ok((page, total))
+    // One statement per filter shape, each with a fixed type, so that the connection's cache
+    // keeps it prepared; a boxed query would be rebuilt as SQL text on every request. Without a
+    // filter the count is answered from the (user_id, id) index alone, where a single shape with
+    // `completed = $2 OR $2 IS NULL` would make every count read every row.
+    macro_rules! page_and_total {
+        ($matching:expr) => {{
+            let page = tasks::table
+                .filter($matching)
+                .order(tasks::id.asc())
+                .limit(filter.limit)
+                .offset(filter.offset)
+                .select(Task::as_select())
+                .load(conn)?;
+            // A first page that is not full holds every match: no need to count them again.
+            let fetched = page.len() as i64;
+            let total = if filter.offset == 0 && fetched < filter.limit {
+                fetched
+            } else {
+                tasks::table.filter($matching).count().get_result(conn)?
+            };
+            Ok((page, total))
+        }};
+    }
+    let mine = tasks::user_id.eq(user_id);
+    match filter.completed {
+        None => page_and_total!(mine),
+        Some(completed) => page_and_total!(mine.and(tasks::completed.eq(completed))),
+    }
 }
 
 pub fn get(conn: &mut DbConnection, user_id: &str, id: TaskId) -> Result<Task, DbError> {

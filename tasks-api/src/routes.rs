@@ -10,9 +10,8 @@ use crate::startup::TasksApi;
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
 use serde::Serialize;
-use shared::db::DbError;
+use shared::db::{DbError, Timestamp};
 use shared::http::{Json, Problem};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -25,8 +24,10 @@ pub struct TaskView {
     #[schema(nullable)]
     description: Option<String>,
     completed: bool,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime)]
+    created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    updated_at: Timestamp,
 }
 
 impl From<Task> for TaskView {
@@ -37,8 +38,8 @@ impl From<Task> for TaskView {
             title: task.title,
             description: task.description,
             completed: task.completed,
-            created_at: task.created_at.and_utc(),
-            updated_at: task.updated_at.and_utc(),
+            created_at: task.created_at,
+            updated_at: task.updated_at,
         }
     }
 }

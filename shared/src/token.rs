@@ -369,24 +369,29 @@ impl Verifier {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::TooLong);
         }
-        let header = jsonwebtoken::decode_header(token)?;
         let invalid_algorithm =
             || TokenError::Rejected(jsonwebtoken::errors::ErrorKind::InvalidAlgorithm);
-        if !self.validations.iter().any(|(a, _)| *a == header.alg) {
-            return Err(invalid_algorithm());
-        }
-        // Only `kid` picks a key, and only among keys already trusted: `jku`, `x5u` and `jwk`
-        // are never read, and the key's own algorithm is the only one it verifies.
+        // The `kid` of a token whose `alg` is one we accept, read before any key is looked up
+        // (or fetched). Only `kid` picks a key, and only among keys already trusted: `jku`,
+        // `x5u` and `jwk` are never read, and a key verifies only its own algorithm.
+        let kid = || {
+            let header = jsonwebtoken::decode_header(token)?;
+            if !self.validations.iter().any(|(a, _)| *a == header.alg) {
+                return Err(invalid_algorithm());
+            }
+            Ok::<_, TokenError>(header.kid)
+        };
         let cached;
         let (key, algorithm) = match &self.keys {
+            // One key, one algorithm: the decoding below checks `alg` against it.
             Keys::Secret(key) => (key, Algorithm::HS256),
             Keys::Fixed(keys) => {
-                let found = pick(keys, header.kid.as_deref()).ok_or(TokenError::UnknownKey)?;
+                let found = pick(keys, kid()?.as_deref()).ok_or(TokenError::UnknownKey)?;
                 (&found.key, found.algorithm)
             }
             Keys::Jwks(cache) => {
                 cached = cache
-                    .find(header.kid.as_deref())
+                    .find(kid()?.as_deref())
                     .await
                     .ok_or(TokenError::UnknownKey)?;
                 (&cached.key, cached.algorithm)

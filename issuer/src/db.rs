@@ -1,5 +1,5 @@
 //! The issuer's tables and queries: plain functions over a connection, called through
-//! `shared::db::run` so that none of them runs on an async worker.
+//! `shared::db::run` (or `write`) so that none of them runs on an async worker.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

@@ -63,7 +63,7 @@ pub async fn signup(
         created_at: shared::db::now(),
     };
     let inserted = user.clone();
-    shared::db::run(&issuer.pool, move |conn| db::insert_user(conn, &inserted))
+    shared::db::write(&issuer.pool, move |conn| db::insert_user(conn, &inserted))
         .await
         .map_err(|e| {
             if e.is_unique_violation() {
@@ -125,7 +125,7 @@ pub async fn signin(
 async fn rehash(issuer: &Issuer, user: &User, credentials: Credentials) {
     let id = user.id.clone();
     let result = match issuer.hasher.hash(credentials.password).await {
-        Ok(hash) => shared::db::run(&issuer.pool, move |conn| {
+        Ok(hash) => shared::db::write(&issuer.pool, move |conn| {
             db::update_password_hash(conn, &id, &hash)
         })
         .await

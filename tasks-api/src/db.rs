@@ -1,6 +1,6 @@
 //! tasks-api's table and queries: plain functions over a connection, called through
-//! `shared::db::run` so that none of them runs on an async worker. Every query is scoped by
-//! `user_id`, so another user's task is simply not found.
+//! `shared::db::run` (or `write`) so that none of them runs on an async worker. Every query is
+//! scoped by `user_id`, so another user's task is simply not found.
 
 use crate::domain::{ListFilter, NewTask, TaskChanges, TaskId};
 use chrono::NaiveDateTime;

@@ -115,7 +115,7 @@ pub async fn create(
     body: Json<CreateTaskRequest>,
 ) -> Result<HttpResponse, Problem> {
     let task = NewTask::try_from(body.0)?;
-    let task = shared::db::run(&api.pool, move |conn| {
+    let task = shared::db::write(&api.pool, move |conn| {
         db::insert(conn, &owner.user_id, task)
     })
     .await?;
@@ -170,7 +170,7 @@ pub async fn update(
 ) -> Result<HttpResponse, Problem> {
     let id = task_id(&path.1)?;
     let changes = TaskChanges::try_from(body.0)?;
-    let task = shared::db::run(&api.pool, move |conn| {
+    let task = shared::db::write(&api.pool, move |conn| {
         db::update(conn, &owner.user_id, id, changes)
     })
     .await
@@ -195,7 +195,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, Problem> {
     let id = task_id(&path.1)?;
     let deleted =
-        shared::db::run(&api.pool, move |conn| db::delete(conn, &owner.user_id, id)).await?;
+        shared::db::write(&api.pool, move |conn| db::delete(conn, &owner.user_id, id)).await?;
     if !deleted {
         return Err(not_found());
     }
@@ -221,7 +221,7 @@ pub async fn toggle(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
     let id = task_id(&path.1)?;
-    let task = shared::db::run(&api.pool, move |conn| db::toggle(conn, &owner.user_id, id))
+    let task = shared::db::write(&api.pool, move |conn| db::toggle(conn, &owner.user_id, id))
         .await
         .map_err(task_problem)?;
     Ok(HttpResponse::Ok().json(TaskView::from(task)))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The attack suite as CI runs it, bounded to about 30 minutes on two cores from cold (the release
+# The whole attack suite at length, bounded to about 30 minutes on two cores from cold (the release
 # and fuzz builds are most of it; about 10 minutes warm): schemathesis for two
 # minutes per service, every fuzz target for 30 s, the database-fault tests against a private
 # PostgreSQL cluster, and the floods. Installs what it needs on a clean machine (a Python venv

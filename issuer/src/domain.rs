@@ -98,7 +98,7 @@ impl UserName {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct SignUpRequest {
-    #[schema(example = "ada@example.com", max_length = 254)]
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     pub email: String,
     #[schema(example = "correct horse battery", min_length = 8, max_length = 128)]
     pub password: String,
@@ -108,7 +108,7 @@ pub struct SignUpRequest {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct SignInRequest {
-    #[schema(example = "ada@example.com", max_length = 254)]
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     pub email: String,
     #[schema(example = "correct horse battery", min_length = 8, max_length = 128)]
     pub password: String,

@@ -560,7 +560,7 @@ where
 }
 
 /// Asserts that `response` is an RFC 9457 problem with `status`, as both services answer every
-/// error, and returns its body.
+/// error, and that a 422 names the fields at fault; returns its body.
 pub async fn assert_problem(response: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(response.status().as_u16(), status, "unexpected status");
     let content_type = response
@@ -575,6 +575,9 @@ pub async fn assert_problem(response: reqwest::Response, status: u16) -> serde_j
         body["title"].is_string() && body["detail"].is_string(),
         "{body}"
     );
+    if status == 422 {
+        assert!(!fields(&body).is_empty(), "a 422 names the field: {body}");
+    }
     body
 }
 

@@ -90,13 +90,7 @@ async fn odd_bodies_get_their_4xx_on_every_route_that_reads_one() {
                 *status,
                 "{method} {path}: {name}"
             );
-            let problem = assert_problem(response, *status).await;
-            if *status == 422 {
-                assert!(
-                    !fields(&problem).is_empty(),
-                    "{name}: a 422 names the field"
-                );
-            }
+            assert_problem(response, *status).await;
         }
     }
 }

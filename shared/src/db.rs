@@ -572,6 +572,11 @@ pub async fn ready(pool: &Pool, migrations: &'static Migrations) -> bool {
 mod tests {
     use super::*;
 
+    static NO_MIGRATIONS: Migrations = Migrations {
+        sqlite: diesel_migrations::EmbeddedMigrations::new(&[]),
+        postgres: diesel_migrations::EmbeddedMigrations::new(&[]),
+    };
+
     #[test]
     fn the_scheme_chooses_the_backend() {
         assert_eq!(
@@ -632,11 +637,8 @@ mod tests {
     fn sqlite_pool() -> (Pool, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("shared-db-{}", uuid::Uuid::new_v4()));
         let url = DatabaseUrl::parse(&format!("sqlite://{}/test.db", dir.display())).unwrap();
-        let none = Migrations {
-            sqlite: diesel_migrations::EmbeddedMigrations::new(&[]),
-            postgres: diesel_migrations::EmbeddedMigrations::new(&[]),
-        };
-        (connect(&url, &none, &PoolSettings::default()).unwrap(), dir)
+        let pool = connect(&url, &NO_MIGRATIONS, &PoolSettings::default()).unwrap();
+        (pool, dir)
     }
 
     #[actix_rt::test]
@@ -758,12 +760,8 @@ mod tests {
             checkout_timeout: Duration::from_millis(200),
             startup_wait: Duration::from_secs(1),
         };
-        let migrations = Migrations {
-            sqlite: diesel_migrations::EmbeddedMigrations::new(&[]),
-            postgres: diesel_migrations::EmbeddedMigrations::new(&[]),
-        };
         let started = Instant::now();
-        let err = connect(&url, &migrations, &settings)
+        let err = connect(&url, &NO_MIGRATIONS, &settings)
             .unwrap_err()
             .to_string();
         assert!(started.elapsed() < Duration::from_secs(5));

@@ -1,5 +1,6 @@
 //! The issuer's tables and queries: plain functions over a connection, called through
-//! `shared::db::run` (or `write`) so that none of them runs on an async worker.
+//! `shared::db::run` (or `write`) so that none of them runs on an async worker, each on the
+//! backend's own connection (`shared::on_backend!`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -31,24 +32,22 @@ pub struct User {
 }
 
 pub fn insert_user(conn: &mut DbConnection, user: &User) -> Result<(), DbError> {
-    diesel::insert_into(users::table)
-        .values(user)
-        .execute(conn)?;
+    shared::on_backend!(conn => diesel::insert_into(users::table).values(user).execute(conn))?;
     Ok(())
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User>, DbError> {
-    Ok(users::table
+    Ok(shared::on_backend!(conn => users::table
         .filter(users::email.eq(email))
         .select(User::as_select())
         .first(conn)
-        .optional()?)
+        .optional())?)
 }
 
 pub fn update_password_hash(conn: &mut DbConnection, id: &str, hash: &str) -> Result<(), DbError> {
-    diesel::update(users::table.find(id))
+    shared::on_backend!(conn => diesel::update(users::table.find(id))
         .set(users::password_hash.eq(hash))
-        .execute(conn)?;
+        .execute(conn))?;
     Ok(())
 }
 
@@ -78,21 +77,24 @@ pub fn signing_keys(
     conn: &mut DbConnection,
     algorithm: &str,
 ) -> Result<Vec<SigningKeyRow>, DbError> {
-    Ok(signing_keys::table
+    Ok(shared::on_backend!(conn => signing_keys::table
         .filter(signing_keys::algorithm.eq(algorithm))
         .order((signing_keys::activates_at, signing_keys::created_at))
         .select(SigningKeyRow::as_select())
-        .load(conn)?)
+        .load(conn))?)
 }
 
 pub fn insert_signing_key(conn: &mut DbConnection, row: &SigningKeyRow) -> Result<(), DbError> {
-    diesel::insert_into(signing_keys::table)
+    shared::on_backend!(conn => diesel::insert_into(signing_keys::table)
         .values(row)
-        .execute(conn)?;
+        .execute(conn))?;
     Ok(())
 }
 
 pub fn delete_signing_keys(conn: &mut DbConnection, kids: &[String]) -> Result<(), DbError> {
-    diesel::delete(signing_keys::table.filter(signing_keys::kid.eq_any(kids))).execute(conn)?;
+    shared::on_backend!(conn => diesel::delete(
+        signing_keys::table.filter(signing_keys::kid.eq_any(kids))
+    )
+    .execute(conn))?;
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! tasks-api's table and queries: plain functions over a connection, called through
-//! `shared::db::run` (or `write`) so that none of them runs on an async worker. Every query is
-//! scoped by `user_id`, so another user's task is simply not found.
+//! `shared::db::run` (or `write`) so that none of them runs on an async worker. Each query runs
+//! on the backend's own connection (`shared::on_backend!`), so that a cached statement is only
+//! bound, not written out again. Every query is scoped by `user_id`, so another user's task is
+//! simply not found.
 
 use crate::domain::{ListFilter, NewTask, TaskChanges, TaskId};
 use chrono::NaiveDateTime;
@@ -66,10 +68,12 @@ pub fn insert(conn: &mut DbConnection, user_id: &str, task: NewTask) -> Result<T
         created_at: now,
         updated_at: now,
     };
-    Ok(diesel::insert_into(tasks::table)
+    Ok(
+        shared::on_backend!(conn => diesel::insert_into(tasks::table)
         .values(row)
         .returning(tasks::all_columns)
-        .get_result(conn)?)
+        .get_result(conn))?,
+    )
 }
 
 /// One page of a user's tasks, oldest first, and how many match in all.
@@ -83,36 +87,36 @@ pub fn list(
     // filter the count is answered from the (user_id, id) index alone, where a single shape with
     // `completed = $2 OR $2 IS NULL` would make every count read every row.
     macro_rules! page_and_total {
-        ($matching:expr) => {{
+        ($conn:ident, $matching:expr) => {{
             let page = tasks::table
                 .filter($matching)
                 .order(tasks::id.asc())
                 .limit(filter.limit)
                 .offset(filter.offset)
                 .select(Task::as_select())
-                .load(conn)?;
+                .load($conn)?;
             // A first page that is not full holds every match: no need to count them again.
             let fetched = page.len() as i64;
             let total = if filter.offset == 0 && fetched < filter.limit {
                 fetched
             } else {
-                tasks::table.filter($matching).count().get_result(conn)?
+                tasks::table.filter($matching).count().get_result($conn)?
             };
             Ok((page, total))
         }};
     }
     let mine = tasks::user_id.eq(user_id);
-    match filter.completed {
-        None => page_and_total!(mine),
-        Some(completed) => page_and_total!(mine.and(tasks::completed.eq(completed))),
-    }
+    shared::on_backend!(conn => match filter.completed {
+        None => page_and_total!(conn, mine),
+        Some(completed) => page_and_total!(conn, mine.and(tasks::completed.eq(completed))),
+    })
 }
 
 pub fn get(conn: &mut DbConnection, user_id: &str, id: TaskId) -> Result<Task, DbError> {
-    Ok(tasks::table
+    Ok(shared::on_backend!(conn => tasks::table
         .filter(tasks::id.eq(id.0).and(tasks::user_id.eq(user_id)))
         .select(Task::as_select())
-        .first(conn)?)
+        .first(conn))?)
 }
 
 pub fn update(
@@ -130,30 +134,32 @@ pub fn update(
         completed: changes.completed,
         updated_at: shared::db::now(),
     };
-    Ok(
-        diesel::update(tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(user_id))))
-            .set(changes)
-            .returning(tasks::all_columns)
-            .get_result(conn)?,
+    Ok(shared::on_backend!(conn => diesel::update(
+        tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(user_id)))
     )
+    .set(changes)
+    .returning(tasks::all_columns)
+    .get_result(conn))?)
 }
 
 pub fn toggle(conn: &mut DbConnection, user_id: &str, id: TaskId) -> Result<Task, DbError> {
-    Ok(
-        diesel::update(tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(user_id))))
-            .set((
-                tasks::completed.eq(diesel::dsl::not(tasks::completed)),
-                tasks::updated_at.eq(shared::db::now()),
-            ))
-            .returning(tasks::all_columns)
-            .get_result(conn)?,
+    let now = shared::db::now();
+    Ok(shared::on_backend!(conn => diesel::update(
+        tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(user_id)))
     )
+    .set((
+        tasks::completed.eq(diesel::dsl::not(tasks::completed)),
+        tasks::updated_at.eq(now),
+    ))
+    .returning(tasks::all_columns)
+    .get_result(conn))?)
 }
 
 /// Whether a task was deleted (false: there was no such task of this user).
 pub fn delete(conn: &mut DbConnection, user_id: &str, id: TaskId) -> Result<bool, DbError> {
-    let deleted =
-        diesel::delete(tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(user_id))))
-            .execute(conn)?;
+    let deleted = shared::on_backend!(conn => diesel::delete(
+        tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(user_id)))
+    )
+    .execute(conn))?;
     Ok(deleted == 1)
 }

@@ -291,12 +291,26 @@ impl Signer {
 
 /// The claims tasks-api needs from a token: its subject, which is `sub`, or `userId` (as some
 /// Better Auth setups send it) where `sub` is absent. A non-string subject fails to deserialize.
+/// `exp` and `nbf` (checked by jsonwebtoken) are kept to check a remembered token's time again.
 #[derive(Deserialize)]
 struct SubjectClaims {
     sub: Option<String>,
     #[serde(rename = "userId")]
     user_id: Option<String>,
+    exp: Option<f64>,
+    nbf: Option<f64>,
 }
+
+/// A token that passed every check, remembered with what may still change: the time.
+struct Verified {
+    subject: String,
+    expires: f64,
+    not_before: Option<f64>,
+}
+
+/// How many verified tokens a verifier remembers; when full it forgets them all. Only tokens
+/// that verified are kept, so this many at most (each under `MAX_TOKEN_BYTES`).
+const REMEMBERED_TOKENS: usize = 4096;
 
 /// A public key a verifier trusts, with the one algorithm it verifies.
 #[derive(Clone)]
@@ -320,6 +334,12 @@ pub struct Verifier {
     keys: Keys,
     /// One validation per allowed algorithm, each accepting that algorithm alone.
     validations: Vec<(Algorithm, Validation)>,
+    leeway: f64,
+    /// Tokens already verified, by their exact text: a client sends the same token with every
+    /// request, and its verdict can only change with the time, which is checked again. Kept only
+    /// where the keys cannot change (a secret, keys from a file): with a JWKS, a key that leaves
+    /// the set must stop verifying at once.
+    verified: Option<std::sync::Mutex<std::collections::HashMap<Box<str>, Verified>>>,
 }
 
 impl Verifier {
@@ -353,8 +373,11 @@ impl Verifier {
             validation.leeway = settings.leeway_seconds;
             (algorithm.jwt(), validation)
         };
+        let remembers = !matches!(keys, Keys::Jwks(_));
         Self {
             keys,
+            leeway: settings.leeway_seconds as f64,
+            verified: remembers.then(Default::default),
             validations: settings
                 .algorithms
                 .iter()
@@ -368,6 +391,10 @@ impl Verifier {
     pub async fn decode(&self, token: &str) -> Result<String, TokenError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::TooLong);
+        }
+        let now = jsonwebtoken::get_current_timestamp() as f64;
+        if let Some(subject) = self.recall(token, now) {
+            return Ok(subject);
         }
         let invalid_algorithm =
             || TokenError::Rejected(jsonwebtoken::errors::ErrorKind::InvalidAlgorithm);
@@ -410,7 +437,44 @@ impl Verifier {
         if subject.trim().is_empty() {
             return Err(TokenError::NoSubject);
         }
+        if let Some(expires) = data.claims.exp {
+            self.remember(token, &subject, expires, data.claims.nbf);
+        }
         Ok(subject)
+    }
+
+    /// The subject of a token verified before, while its time still holds (the same rule, and
+    /// leeway, as jsonwebtoken's). Otherwise `None`, and the token is verified in full.
+    fn recall(&self, token: &str, now: f64) -> Option<String> {
+        let mut verified = self
+            .verified
+            .as_ref()?
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let known = verified.get(token)?;
+        let in_time = known.expires >= now - self.leeway
+            && known.not_before.is_none_or(|nbf| nbf <= now + self.leeway);
+        if in_time {
+            return Some(known.subject.clone());
+        }
+        verified.remove(token);
+        None
+    }
+
+    fn remember(&self, token: &str, subject: &str, expires: f64, not_before: Option<f64>) {
+        let Some(verified) = &self.verified else {
+            return;
+        };
+        let mut verified = verified.lock().unwrap_or_else(|e| e.into_inner());
+        if verified.len() >= REMEMBERED_TOKENS {
+            verified.clear();
+        }
+        let known = Verified {
+            subject: subject.to_owned(),
+            expires,
+            not_before,
+        };
+        verified.insert(token.into(), known);
     }
 }
 
@@ -515,6 +579,62 @@ mod tests {
         assert_eq!(claims.exp - claims.iat, 604_800);
         assert_eq!(claims.exp, issued.expires_at.timestamp());
         assert!(uuid::Uuid::parse_str(&claims.jti).is_ok());
+    }
+
+    #[actix_rt::test]
+    async fn a_remembered_token_still_answers_to_its_time_and_only_a_verified_one_is_remembered() {
+        let settings = settings();
+        let verifier = Verifier::with_secret(&settings, settings.secret.as_ref().unwrap());
+        let (exp, nbf) = (now() + 3600, now() - 10);
+        let token = sign(
+            &with(json!({"exp": exp, "nbf": nbf})),
+            Algorithm::HS256,
+            SECRET,
+        );
+        let flip = token.len() - 5;
+        let swap = if &token[flip..=flip] == "A" { "B" } else { "A" };
+        let forged = format!("{}{swap}{}", &token[..flip], &token[flip + 1..]);
+        assert!(verifier.decode(&forged).await.is_err());
+        assert_eq!(
+            verifier.recall(&forged, now() as f64),
+            None,
+            "refused: not kept"
+        );
+        assert_eq!(verifier.decode(&token).await.unwrap(), "user-1");
+        assert!(
+            verifier.decode(&forged).await.is_err(),
+            "a byte off is another token"
+        );
+
+        let leeway = settings.leeway_seconds as f64;
+        let at = |t: f64| verifier.recall(&token, t);
+        assert_eq!(at(now() as f64).as_deref(), Some("user-1"));
+        assert_eq!(at(exp as f64 + leeway).as_deref(), Some("user-1"));
+        assert_eq!(
+            at(nbf as f64 - leeway - 1.0),
+            None,
+            "before nbf and its leeway"
+        );
+        assert_eq!(at(now() as f64), None, "a token out of time is forgotten");
+        assert_eq!(verifier.decode(&token).await.unwrap(), "user-1");
+        assert_eq!(
+            at(exp as f64 + leeway + 1.0),
+            None,
+            "past exp and its leeway"
+        );
+    }
+
+    #[test]
+    fn a_verifier_remembers_a_bounded_number_of_tokens() {
+        let settings = settings();
+        let verifier = Verifier::with_secret(&settings, settings.secret.as_ref().unwrap());
+        for i in 0..=REMEMBERED_TOKENS {
+            verifier.remember(&format!("token-{i}"), "u", f64::MAX, None);
+        }
+        let kept = verifier.verified.as_ref().unwrap().lock().unwrap().len();
+        assert!(kept <= REMEMBERED_TOKENS, "{kept}");
+        let last = format!("token-{REMEMBERED_TOKENS}");
+        assert_eq!(verifier.recall(&last, 0.0).as_deref(), Some("u"));
     }
 
     #[test]

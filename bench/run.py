@@ -305,9 +305,10 @@ def main():
             print(f"measuring {args.peer_url} …", file=sys.stderr)
             results.append(measure_peer(args, work))
 
-    # The reference's folder is this machine's business, not the report's.
-    shown = [a for a in sys.argv[1:] if a != "--write"]
-    shown = ["<its folder>" if i and shown[i - 1] == "--fastapi-seed" else a for i, a in enumerate(shown)]
+    # The reference's folder, and any absolute path, are this machine's business, not the report's.
+    given = [a for a in sys.argv[1:] if a != "--write"]
+    shown = ["<its folder>" if i and given[i - 1] == "--fastapi-seed" else "<dir>" if a.startswith("/") else a
+             for i, a in enumerate(given)]
     command = "python3 bench/run.py " + " ".join(shown)
     report = (f"Machine: {machine()}\n\nCommand: `{command.strip()}` (wrk -t2 -c{args.connections}, "
               f"{args.seconds} s a scenario)\n\n{table(results)}\n\nRatios, all from this one run:\n\n{ratios(results)}\n")

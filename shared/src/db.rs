@@ -539,6 +539,7 @@ where
         let reader = Reader {
             lane: lane.clone(),
             wait: pool.wait,
+            stopped: false,
         };
         let pool = pool.clone();
         actix_web::rt::spawn(async move {
@@ -613,11 +614,13 @@ struct Call {
 struct Reader {
     lane: Arc<ReadLane>,
     wait: Duration,
+    /// Whether it gave its place back on finding no call waiting.
+    stopped: bool,
 }
 
 impl Reader {
     /// Runs `first`, then every call waiting, until none is left.
-    fn serve(&self, first: Call, conn: &mut DbConnection) {
+    fn serve(mut self, first: Call, conn: &mut DbConnection) {
         let mut next = Some(first);
         while let Some(call) = next {
             // Past the checkout timeout a call is dropped unrun: its caller hears that no
@@ -629,18 +632,28 @@ impl Reader {
         }
     }
 
-    fn next(&self) -> Option<Call> {
+    /// The next call waiting. When there is none, the reader stops under the same lock, so a
+    /// call queued from then on finds a free place and starts a reader of its own.
+    fn next(&mut self) -> Option<Call> {
         let mut state = self.lane.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.calls.pop_front()
+        let call = state.calls.pop_front();
+        if call.is_none() {
+            state.running -= 1;
+            self.stopped = true;
+        }
+        call
     }
 }
 
 impl Drop for Reader {
+    /// A reader that could not start (no connection) or panicked leaves calls behind; with no
+    /// reader left, nobody would take them, so they are answered now.
     fn drop(&mut self) {
+        if self.stopped {
+            return;
+        }
         let mut state = self.lane.state.lock().unwrap_or_else(|e| e.into_inner());
         state.running -= 1;
-        // A reader that could not start (no connection) or panicked leaves calls behind; with
-        // no reader left, nobody would take them, so they are answered now.
         if state.running == 0 {
             state.calls.clear();
         }
@@ -910,6 +923,31 @@ mod tests {
             (1..=cores.min(8)).contains(&most),
             "{most} reads ran at once on {cores} cores"
         );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[actix_rt::test]
+    async fn a_read_queued_as_its_reader_runs_out_of_work_is_still_answered() {
+        let (pool, dir) = sqlite_pool_with(&PoolSettings {
+            max_size: 1,
+            ..PoolSettings::default()
+        });
+        // With one reader, a read sent as soon as the one before it is answered often finds
+        // the reader about to stop: queued then, it must be served, never refused.
+        let readers: Vec<_> = (0..4)
+            .map(|task| {
+                let pool = pool.clone();
+                actix_rt::spawn(async move {
+                    for round in 0..5000 {
+                        let value = task * 10_000 + round;
+                        assert_eq!(run(&pool, select(value)).await.unwrap(), value);
+                    }
+                })
+            })
+            .collect();
+        for reader in readers {
+            reader.await.unwrap();
+        }
         let _ = std::fs::remove_dir_all(dir);
     }
 

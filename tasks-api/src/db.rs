@@ -2,7 +2,7 @@
 //! `shared::db::run` (or `write`) so that none of them runs on an async worker. Each query runs
 //! on the backend's own connection (`shared::on_backend!`), so that a cached statement is only
 //! bound, not written out again. Every query is scoped by `user_id`, so another user's task is
-//! simply not found.
+//! simply not found, and a row is read without its `user_id`: the caller already holds it.
 
 use crate::domain::{ListFilter, NewTask, TaskChanges, TaskId};
 use chrono::NaiveDateTime;
@@ -26,11 +26,11 @@ diesel::table! {
     }
 }
 
+/// A task as read back: every column but `user_id`, which the query was scoped by.
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = tasks)]
 pub struct Task {
     pub id: i64,
-    pub user_id: String,
     pub title: String,
     pub description: Option<String>,
     pub completed: bool,
@@ -71,7 +71,7 @@ pub fn insert(conn: &mut DbConnection, user_id: &str, task: NewTask) -> Result<T
     Ok(
         shared::on_backend!(conn => diesel::insert_into(tasks::table)
         .values(row)
-        .returning(tasks::all_columns)
+        .returning(Task::as_returning())
         .get_result(conn))?,
     )
 }
@@ -138,7 +138,7 @@ pub fn update(
         tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(user_id)))
     )
     .set(changes)
-    .returning(tasks::all_columns)
+    .returning(Task::as_returning())
     .get_result(conn))?)
 }
 
@@ -151,7 +151,7 @@ pub fn toggle(conn: &mut DbConnection, user_id: &str, id: TaskId) -> Result<Task
         tasks::completed.eq(diesel::dsl::not(tasks::completed)),
         tasks::updated_at.eq(now),
     ))
-    .returning(tasks::all_columns)
+    .returning(Task::as_returning())
     .get_result(conn))?)
 }
 

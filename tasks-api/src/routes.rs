@@ -14,15 +14,16 @@ use serde::Serialize;
 use shared::db::{DbError, Timestamp};
 use shared::http::{Json, Problem};
 
+/// A task as shown: the row, and the id of the user it belongs to, who is the caller.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct TaskView {
+pub struct TaskView<'a> {
     #[schema(example = 1)]
     id: i64,
-    user_id: String,
+    user_id: &'a str,
     #[schema(example = "Buy milk")]
-    title: String,
+    title: &'a str,
     #[schema(nullable)]
-    description: Option<String>,
+    description: Option<&'a str>,
     completed: bool,
     #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
@@ -30,13 +31,13 @@ pub struct TaskView {
     updated_at: Timestamp,
 }
 
-impl From<Task> for TaskView {
-    fn from(task: Task) -> Self {
+impl<'a> TaskView<'a> {
+    fn new(owner: &'a Owner, task: &'a Task) -> Self {
         Self {
             id: task.id,
-            user_id: task.user_id,
-            title: task.title,
-            description: task.description,
+            user_id: &owner.user_id,
+            title: &task.title,
+            description: task.description.as_deref(),
             completed: task.completed,
             created_at: task.created_at,
             updated_at: task.updated_at,
@@ -86,13 +87,16 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, Problem> {
     let filter = ListFilter::try_from(query.into_inner())?;
-    let (tasks, total) = shared::db::run(&api.pool, move |conn| {
-        db::list(conn, &owner.user_id, &filter)
-    })
-    .await?;
+    let user_id = owner.user_id.clone();
+    let (tasks, total) =
+        shared::db::run(&api.pool, move |conn| db::list(conn, &user_id, &filter)).await?;
+    let views: Vec<_> = tasks
+        .iter()
+        .map(|task| TaskView::new(&owner, task))
+        .collect();
     Ok(HttpResponse::Ok()
         .insert_header(("X-Total-Count", total.to_string()))
-        .json(tasks.into_iter().map(TaskView::from).collect::<Vec<_>>()))
+        .json(views))
 }
 
 /// Create a task.
@@ -115,14 +119,12 @@ pub async fn create(
     body: Json<CreateTaskRequest>,
 ) -> Result<HttpResponse, Problem> {
     let task = NewTask::try_from(body.0)?;
-    let task = shared::db::write(&api.pool, move |conn| {
-        db::insert(conn, &owner.user_id, task)
-    })
-    .await?;
-    let location = format!("/api/{}/tasks/{}", task.user_id, task.id);
+    let user_id = owner.user_id.clone();
+    let task = shared::db::write(&api.pool, move |conn| db::insert(conn, &user_id, task)).await?;
+    let location = format!("/api/{}/tasks/{}", owner.user_id, task.id);
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, location))
-        .json(TaskView::from(task)))
+        .json(TaskView::new(&owner, &task)))
 }
 
 /// Read one task.
@@ -141,10 +143,11 @@ pub async fn read(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
     let id = task_id(&path.1)?;
-    let task = shared::db::run(&api.pool, move |conn| db::get(conn, &owner.user_id, id))
+    let user_id = owner.user_id.clone();
+    let task = shared::db::run(&api.pool, move |conn| db::get(conn, &user_id, id))
         .await
         .map_err(task_problem)?;
-    Ok(HttpResponse::Ok().json(TaskView::from(task)))
+    Ok(HttpResponse::Ok().json(TaskView::new(&owner, &task)))
 }
 
 /// Change any of title, description (`null` clears it) and completed; absent fields stay.
@@ -170,12 +173,13 @@ pub async fn update(
 ) -> Result<HttpResponse, Problem> {
     let id = task_id(&path.1)?;
     let changes = TaskChanges::try_from(body.0)?;
+    let user_id = owner.user_id.clone();
     let task = shared::db::write(&api.pool, move |conn| {
-        db::update(conn, &owner.user_id, id, changes)
+        db::update(conn, &user_id, id, changes)
     })
     .await
     .map_err(task_problem)?;
-    Ok(HttpResponse::Ok().json(TaskView::from(task)))
+    Ok(HttpResponse::Ok().json(TaskView::new(&owner, &task)))
 }
 
 /// Delete a task.
@@ -221,8 +225,9 @@ pub async fn toggle(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
     let id = task_id(&path.1)?;
-    let task = shared::db::write(&api.pool, move |conn| db::toggle(conn, &owner.user_id, id))
+    let user_id = owner.user_id.clone();
+    let task = shared::db::write(&api.pool, move |conn| db::toggle(conn, &user_id, id))
         .await
         .map_err(task_problem)?;
-    Ok(HttpResponse::Ok().json(TaskView::from(task)))
+    Ok(HttpResponse::Ok().json(TaskView::new(&owner, &task)))
 }

@@ -154,10 +154,7 @@ async fn authenticated(
     let signer = issuer.keys.signer(&issuer.pool).await;
     let issued = signer.encode(subject, chrono::Utc::now()).map_err(|e| {
         log::error!("could not sign a token: {e}");
-        Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "An unexpected error occurred",
-        )
+        Problem::internal()
     })?;
     Ok(HttpResponse::build(status)
         .insert_header(no_store())
@@ -182,10 +179,7 @@ fn hash_problem(e: HashError) -> Problem {
         }
         HashError::Internal(cause) => {
             log::error!("password hashing failed: {cause}");
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "An unexpected error occurred",
-            )
+            Problem::internal()
         }
     }
 }

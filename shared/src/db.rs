@@ -404,16 +404,16 @@ impl Timestamp {
     }
 }
 
-impl serde::Serialize for Timestamp {
+impl Timestamp {
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, written in place: chrono's formatter allocated a string
-    /// for each of the two timestamps of every task shown. Years outside 0–9999 and leap
-    /// seconds, which no service here stores, take chrono's way.
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+    /// for each of the two timestamps of every task shown. `None` for years outside 0–9999 and
+    /// leap seconds, which no service here stores; those take chrono's way.
+    fn rfc3339_in_place(&self) -> Option<[u8; 27]> {
         use chrono::{Datelike, Timelike};
         let (date, time) = (self.0.date(), self.0.time());
         let year = date.year();
         if !(0..=9999).contains(&year) || time.nanosecond() >= 1_000_000_000 {
-            return serializer.serialize_str(&self.rfc3339());
+            return None;
         }
         let mut text = *b"0000-00-00T00:00:00.000000Z";
         let mut put = |end: usize, width: usize, mut value: u32| {
@@ -429,7 +429,31 @@ impl serde::Serialize for Timestamp {
         put(16, 2, time.minute());
         put(19, 2, time.second());
         put(26, 6, time.nanosecond() / 1000);
-        serializer.serialize_str(std::str::from_utf8(&text).map_err(serde::ser::Error::custom)?)
+        Some(text)
+    }
+
+    /// Appends the JSON string that `Serialize` writes, without serde_json's check of every
+    /// byte for characters to escape: the text is digits and separators only.
+    pub fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match self.rfc3339_in_place() {
+            Some(text) => {
+                out.push(b'"');
+                out.extend_from_slice(&text);
+                out.push(b'"');
+                Ok(())
+            }
+            None => serde_json::to_writer(out, &self.rfc3339()),
+        }
+    }
+}
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.rfc3339_in_place() {
+            Some(text) => serializer
+                .serialize_str(std::str::from_utf8(&text).map_err(serde::ser::Error::custom)?),
+            None => serializer.serialize_str(&self.rfc3339()),
+        }
     }
 }
 
@@ -839,7 +863,10 @@ mod tests {
             let moment = chrono::DateTime::from_timestamp(seconds, nanosecond).unwrap().naive_utc();
             let shown = serde_json::to_string(&Timestamp(moment)).unwrap();
             let expected = moment.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-            proptest::prop_assert_eq!(shown, format!("\"{expected}\""));
+            proptest::prop_assert_eq!(&shown, &format!("\"{expected}\""));
+            let mut written = Vec::new();
+            Timestamp(moment).write_json(&mut written).unwrap();
+            proptest::prop_assert_eq!(String::from_utf8(written).unwrap(), shown);
             let stored = moment.format("%F %T%.f").to_string();
             let read = Timestamp::parse_stored(&stored);
             if (0..=9999).contains(&moment.year()) {

@@ -85,6 +85,14 @@ impl Problem {
         problem
     }
 
+    /// 500, naming nothing of the cause, which goes to the log.
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "An unexpected error occurred",
+        )
+    }
+
     /// 503 telling the client when to try again.
     pub fn unavailable(detail: impl Into<String>, retry_after_seconds: u32) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, detail)
@@ -141,10 +149,7 @@ impl From<crate::db::DbError> for Problem {
             }
             crate::db::DbError::Query(cause) => {
                 log::error!("database error: {cause}");
-                Problem::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "An unexpected error occurred",
-                )
+                Problem::internal()
             }
         }
     }

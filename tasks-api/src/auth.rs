@@ -51,12 +51,9 @@ pub fn bearer_token(request: &HttpRequest) -> Result<&str, Problem> {
 /// Verifies the request's token and returns its subject.
 pub async fn authenticate(request: &HttpRequest) -> Result<String, Problem> {
     let token = bearer_token(request)?;
-    let verifier = request.app_data::<web::Data<Verifier>>().ok_or_else(|| {
-        Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "An unexpected error occurred",
-        )
-    })?;
+    let verifier = request
+        .app_data::<web::Data<Verifier>>()
+        .ok_or_else(Problem::internal)?;
     verifier.decode(token).await.map_err(|e| {
         log::debug!("token refused: {e}");
         unauthorized("The token is invalid or expired", true)

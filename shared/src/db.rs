@@ -433,7 +433,8 @@ impl Timestamp {
     }
 
     /// Appends the JSON string that `Serialize` writes, without serde_json's check of every
-    /// byte for characters to escape: the text is digits and separators only.
+    /// byte for characters to escape: the text is digits and separators only. A moment the
+    /// in-place writer leaves to chrono goes through `Serialize` itself.
     pub fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         match self.rfc3339_in_place() {
             Some(text) => {
@@ -442,7 +443,7 @@ impl Timestamp {
                 out.push(b'"');
                 Ok(())
             }
-            None => serde_json::to_writer(out, &self.rfc3339()),
+            None => serde_json::to_writer(out, self),
         }
     }
 }

@@ -10,7 +10,6 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -35,17 +34,17 @@ macro_rules! on_backend {
     };
 }
 
-/// The connection pool, with a gate in front of it: a request takes a permit (waiting on the
-/// async side, which costs nothing) before it moves to a blocking thread, so no more blocking
-/// threads run database work than there are connections, and none of them sleeps in the pool.
+/// The connection pool, with a gate in front of it: a call takes a permit (waiting on the
+/// async side, which costs nothing) before it takes a connection, so no more calls run database
+/// work than there are connections, and none of them sleeps in the pool.
 #[derive(Clone)]
 pub struct Pool {
     connections: r2d2::Pool<DbManager>,
     permits: Arc<Semaphore>,
     /// SQLite only: the writes waiting to be committed (see [`write`]).
     writes: Option<Arc<WriteQueue>>,
-    /// SQLite only: the calls waiting for a reader (see [`run`]).
-    reads: Option<Arc<ReadLane>>,
+    /// SQLite only: whether a read may run on the worker that asked for it (see [`run`]).
+    reads_inline: bool,
     wait: Duration,
 }
 
@@ -338,7 +337,7 @@ pub fn connect(
         connections: pool,
         permits: Arc::new(Semaphore::new(settings.max_size as usize)),
         writes: matches!(url, DatabaseUrl::Sqlite(_)).then(Arc::default),
-        reads: matches!(url, DatabaseUrl::Sqlite(_)).then(|| Arc::new(ReadLane::new(settings))),
+        reads_inline: matches!(url, DatabaseUrl::Sqlite(_)),
         wait: settings.checkout_timeout,
     })
 }
@@ -525,62 +524,47 @@ impl DbError {
     }
 }
 
-/// Runs `f` with a pooled connection on a blocking thread, never on an async worker. Waiting for
-/// a connection is bounded by the pool's checkout timeout; past it the database counts as
-/// unavailable.
+/// Runs `f` with a pooled connection. Waiting for a connection is bounded by the pool's checkout
+/// timeout; past it the database counts as unavailable.
 ///
-/// On SQLite, calls are handed to a few reader threads, one per core: a reader that finishes a
-/// call takes the next one waiting, on the same connection, and goes back to sleep only when
-/// none is left. Moving each call to a blocking thread of its own cost a wake-up and a sleep per
-/// request, about a quarter of a task list's CPU time; a query on SQLite takes microseconds, so
-/// a busy reader keeps up with the calls instead. On PostgreSQL, where a query waits on the
-/// network, each call has its own blocking thread and connection.
+/// On SQLite, a read runs on the worker that asked for it whenever a connection is idle: it
+/// reads pages that are in memory and never waits for a writer (WAL), so it takes microseconds,
+/// less than handing it to another thread cost (a wake-up, a sleep and a cross-thread free of
+/// every row: a third of a task list's CPU time). With no connection idle, and always on
+/// PostgreSQL, where a query waits on the network, the call waits on a blocking thread of its
+/// own, never on an async worker.
 pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, DbError>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
     T: Send + 'static,
 {
-    let Some(lane) = &pool.reads else {
-        return on_blocking_thread(pool, f).await;
-    };
-    let (answer, answered) = tokio::sync::oneshot::channel();
-    let call = Call {
-        queued: Instant::now(),
-        run: Box::new(move |conn| {
-            let _ = answer.send(f(conn));
-        }),
-    };
-    let first = {
-        let mut state = lane.state.lock().unwrap_or_else(|e| e.into_inner());
-        if state.running < lane.max_readers {
-            state.running += 1;
-            Some(call)
-        } else {
-            state.calls.push_back(call);
-            None
-        }
-    };
-    if let Some(first) = first {
-        let reader = Reader {
-            lane: lane.clone(),
-            wait: pool.wait,
-            stopped: false,
-        };
-        let pool = pool.clone();
-        actix_web::rt::spawn(async move {
-            let outcome = on_blocking_thread(&pool, move |conn| {
-                reader.serve(first, conn);
-                Ok(())
-            });
-            if let Err(e) = outcome.await {
-                log::warn!("a database reader stopped: {e}");
-            }
-        });
+    if pool.reads_inline
+        && let Ok(permit) = pool.permits.clone().try_acquire_owned()
+        && let Some(conn) = pool.connections.try_get()
+    {
+        return run_here(conn, permit, f);
     }
-    // A call dropped unanswered waited past the checkout timeout, or its reader could not start.
-    answered
-        .await
-        .unwrap_or_else(|_| Err(DbError::Unavailable("every connection stayed busy".into())))
+    on_blocking_thread(pool, f).await
+}
+
+/// `f` with `conn`, on this thread. A panic in `f` is the caller's error, as on a blocking
+/// thread, and the connection it left behind is dropped while unwinding, so the pool closes it
+/// instead of lending it again mid-transaction.
+fn run_here<T, F>(
+    mut conn: r2d2::PooledConnection<DbManager>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    f: F,
+) -> Result<T, DbError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, DbError>,
+{
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let result = f(&mut conn);
+        drop(conn);
+        drop(permit);
+        result
+    }));
+    result.unwrap_or_else(|_| Err(DbError::Unavailable("the database call panicked".into())))
 }
 
 /// [`run`] on a blocking thread of its own.
@@ -595,94 +579,13 @@ where
         .map_err(|e| DbError::Unavailable(e.to_string()))?;
     let connections = pool.connections.clone();
     actix_web::web::block(move || {
-        let mut conn = connections
+        let conn = connections
             .get()
             .map_err(|e| DbError::Unavailable(e.to_string()))?;
-        let result = f(&mut conn);
-        drop(conn);
-        drop(permit);
-        result
+        run_here(conn, permit, f)
     })
     .await
     .map_err(|e| DbError::Unavailable(format!("blocking pool: {e}")))?
-}
-
-/// SQLite's calls waiting for a reader (see [`run`]).
-struct ReadLane {
-    state: std::sync::Mutex<Readers>,
-    max_readers: usize,
-}
-
-impl ReadLane {
-    fn new(settings: &PoolSettings) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Self {
-            state: std::sync::Mutex::default(),
-            max_readers: cores.min(settings.max_size as usize),
-        }
-    }
-}
-
-#[derive(Default)]
-struct Readers {
-    calls: VecDeque<Call>,
-    running: usize,
-}
-
-/// A call waiting for a reader; it answers its caller itself.
-struct Call {
-    queued: Instant,
-    run: Box<dyn FnOnce(&mut DbConnection) + Send>,
-}
-
-/// A reader's place in the lane, given back when it stops, however it stops.
-struct Reader {
-    lane: Arc<ReadLane>,
-    wait: Duration,
-    /// Whether it gave its place back on finding no call waiting.
-    stopped: bool,
-}
-
-impl Reader {
-    /// Runs `first`, then every call waiting, until none is left.
-    fn serve(mut self, first: Call, conn: &mut DbConnection) {
-        let mut next = Some(first);
-        while let Some(call) = next {
-            // Past the checkout timeout a call is dropped unrun: its caller hears that no
-            // connection was free, as with any other wait for one.
-            if call.queued.elapsed() <= self.wait {
-                (call.run)(conn);
-            }
-            next = self.next();
-        }
-    }
-
-    /// The next call waiting. When there is none, the reader stops under the same lock, so a
-    /// call queued from then on finds a free place and starts a reader of its own.
-    fn next(&mut self) -> Option<Call> {
-        let mut state = self.lane.state.lock().unwrap_or_else(|e| e.into_inner());
-        let call = state.calls.pop_front();
-        if call.is_none() {
-            state.running -= 1;
-            self.stopped = true;
-        }
-        call
-    }
-}
-
-impl Drop for Reader {
-    /// A reader that could not start (no connection) or panicked leaves calls behind; with no
-    /// reader left, nobody would take them, so they are answered now.
-    fn drop(&mut self) {
-        if self.stopped {
-            return;
-        }
-        let mut state = self.lane.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.running -= 1;
-        if state.running == 0 {
-            state.calls.clear();
-        }
-    }
 }
 
 /// [`run`] for a call that writes, answered only once its transaction has committed.
@@ -922,111 +825,95 @@ mod tests {
         }
     }
 
-    #[actix_rt::test]
-    async fn sqlite_reads_share_one_reader_per_core_and_each_gets_its_own_answer() {
-        let (pool, dir) = sqlite_pool();
-        let busy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let reads: Vec<_> = (0..200)
-            .map(|i| {
-                let (pool, busy, most) = (pool.clone(), busy.clone(), most.clone());
-                actix_rt::spawn(async move {
-                    run(&pool, move |conn| {
-                        let now = busy.fetch_add(1, Ordering::SeqCst) + 1;
-                        most.fetch_max(now, Ordering::SeqCst);
-                        std::thread::sleep(Duration::from_micros(200));
-                        busy.fetch_sub(1, Ordering::SeqCst);
-                        select(i)(conn)
-                    })
-                    .await
-                })
-            })
-            .collect();
-        for (i, read) in reads.into_iter().enumerate() {
-            assert_eq!(read.await.unwrap().unwrap(), i as i64);
+    /// The thread a call ran on.
+    fn on_thread() -> impl FnOnce(&mut DbConnection) -> Result<std::thread::ThreadId, DbError> {
+        |conn| {
+            select(1)(conn)?;
+            Ok(std::thread::current().id())
         }
-        let cores = std::thread::available_parallelism().unwrap().get();
-        let most = most.load(Ordering::SeqCst);
-        assert!(
-            (1..=cores.min(8)).contains(&most),
-            "{most} reads ran at once on {cores} cores"
-        );
-        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[actix_rt::test]
-    async fn a_read_queued_as_its_reader_runs_out_of_work_is_still_answered() {
-        let (pool, dir) = sqlite_pool_with(&PoolSettings {
-            max_size: 1,
-            ..PoolSettings::default()
-        });
-        // With one reader, a read sent as soon as the one before it is answered often finds
-        // the reader about to stop: queued then, it must be served, never refused.
-        let readers: Vec<_> = (0..4)
-            .map(|task| {
-                let pool = pool.clone();
-                actix_rt::spawn(async move {
-                    for round in 0..5000 {
-                        let value = task * 10_000 + round;
-                        assert_eq!(run(&pool, select(value)).await.unwrap(), value);
-                    }
-                })
-            })
-            .collect();
-        for reader in readers {
-            reader.await.unwrap();
+    async fn a_sqlite_read_runs_on_the_calling_worker_while_a_connection_is_idle() {
+        let (pool, dir) = sqlite_pool_with(&one_connection());
+        let here = std::thread::current().id();
+        for _ in 0..3 {
+            assert_eq!(run(&pool, on_thread()).await.unwrap(), here);
         }
+        // With its one connection lent out, a read waits on a blocking thread, never here.
+        let held = pool.get().unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(30));
+            drop(held);
+        });
+        let waited = run(&pool, on_thread()).await.unwrap();
+        assert_ne!(
+            waited, here,
+            "a read waited for a connection on the async worker"
+        );
+        release.join().unwrap();
+        assert_eq!(run(&pool, on_thread()).await.unwrap(), here);
         let _ = std::fs::remove_dir_all(dir);
     }
 
     #[actix_rt::test]
     async fn a_read_that_waited_past_the_checkout_timeout_is_refused_and_never_runs() {
         let (pool, dir) = sqlite_pool_with(&one_connection());
+        let held = pool.get().unwrap();
         let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let slow = run(&pool, |conn| {
-            std::thread::sleep(Duration::from_millis(300));
-            select(1)(conn)
-        });
         let late = {
             let ran = ran.clone();
             run(&pool, move |conn| {
                 ran.store(true, Ordering::SeqCst);
                 select(2)(conn)
             })
+            .await
         };
-        let (slow, late) = tokio::join!(slow, late);
-        assert_eq!(slow.unwrap(), 1);
         assert!(matches!(late, Err(DbError::Unavailable(_))), "{late:?}");
         assert!(!ran.load(Ordering::SeqCst), "a refused read still ran");
+        drop(held);
+        assert_eq!(run(&pool, select(3)).await.unwrap(), 3);
         let _ = std::fs::remove_dir_all(dir);
     }
 
     #[actix_rt::test]
-    async fn reads_are_answered_when_their_reader_panics_or_finds_no_connection() {
+    async fn a_call_that_panics_is_refused_and_its_connection_is_not_lent_again() {
         let (pool, dir) = sqlite_pool_with(&one_connection());
-        fn bounded<F: std::future::Future>(read: F) -> tokio::time::Timeout<F> {
-            tokio::time::timeout(Duration::from_secs(5), read)
-        }
-        let panicked = run(&pool, |_| -> Result<i64, DbError> { panic!("a query bug") });
-        let behind = run(&pool, select(1));
-        let (panicked, behind) = tokio::join!(bounded(panicked), bounded(behind));
-        assert!(matches!(panicked, Ok(Err(DbError::Unavailable(_)))));
-        assert!(behind.is_ok(), "a read behind a panic was never answered");
-
-        let held = pool.get().unwrap();
-        let reads = tokio::join!(
-            bounded(run(&pool, select(2))),
-            bounded(run(&pool, select(3))),
-            bounded(run(&pool, select(4)))
-        );
-        for read in [reads.0, reads.1, reads.2] {
+        let mut calls = vec![];
+        for _ in 0..2 {
+            // Left mid-transaction by the panic: lent again, the next call would be inside it.
+            let panicked = run(&pool, |conn| -> Result<i64, DbError> {
+                conn.batch_execute("BEGIN")?;
+                panic!("a query bug")
+            })
+            .await;
             assert!(
-                matches!(read, Ok(Err(DbError::Unavailable(_)))),
-                "with no connection to be had, a read must be refused, not left waiting"
+                matches!(panicked, Err(DbError::Unavailable(_))),
+                "{panicked:?}"
             );
+            calls.push(
+                run(&pool, |conn| {
+                    conn.batch_execute("BEGIN; COMMIT;")?;
+                    select(5)(conn)
+                })
+                .await,
+            );
+            let held = pool.get().unwrap();
+            let release = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(30));
+                drop(held);
+            });
+            // The same, from a blocking thread.
+            let panicked = run(&pool, |_| -> Result<i64, DbError> { panic!("a query bug") }).await;
+            assert!(
+                matches!(panicked, Err(DbError::Unavailable(_))),
+                "{panicked:?}"
+            );
+            release.join().unwrap();
         }
-        drop(held);
-        assert_eq!(bounded(run(&pool, select(5))).await.unwrap().unwrap(), 5);
+        for call in calls {
+            assert_eq!(call.unwrap(), 5, "a call after a panic failed");
+        }
         let _ = std::fs::remove_dir_all(dir);
     }
 

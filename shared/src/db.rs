@@ -1062,15 +1062,23 @@ mod tests {
     #[test]
     fn the_bundled_sqlite_is_built_as_set_in_the_cargo_config() {
         // Losing QPSG makes every list request re-prepare its SQL; losing THREADSAFE=2 puts a
-        // mutex back around every call on a connection.
+        // mutex back around every call on a connection; the last two put back global mutexes.
         let mut conn = SqliteConnection::establish(":memory:").unwrap();
-        for option in ["ENABLE_QPSG", "THREADSAFE=2"] {
+        for (option, wanted) in [
+            ("ENABLE_QPSG", 1),
+            ("THREADSAFE=2", 1),
+            ("DEFAULT_MEMSTATUS=0", 1),
+            ("ENABLE_MEMORY_MANAGEMENT", 0),
+        ] {
             let used: i32 = diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>(
                 &format!("sqlite_compileoption_used('{option}')"),
             ))
             .get_result(&mut conn)
             .unwrap();
-            assert_eq!(used, 1, "SQLite was built without SQLITE_{option}");
+            assert_eq!(
+                used, wanted,
+                "SQLITE_{option} used: {used}, wanted {wanted}"
+            );
         }
     }
 

@@ -361,6 +361,9 @@ pub fn now() -> NaiveDateTime {
 pub struct Timestamp([u8; 27]);
 
 impl Timestamp {
+    /// The shown form, before its digits are written.
+    const LAYOUT: [u8; 27] = *b"0000-00-00T00:00:00.000000Z";
+
     /// Where each part of the shown form starts, and how many digits it has.
     const YEAR: (usize, usize) = (0, 4);
     const MONTH: (usize, usize) = (5, 2);
@@ -393,7 +396,7 @@ impl Timestamp {
         {
             return None;
         }
-        let mut shown = *b"0000-00-00T00:00:00.000000Z";
+        let mut shown = Self::LAYOUT;
         shown[..10].copy_from_slice(&moment[..10]);
         shown[11..19].copy_from_slice(&moment[11..]);
         let kept = &fraction[..fraction.len().min(Self::MICROS.1)];
@@ -447,7 +450,7 @@ impl From<NaiveDateTime> for Timestamp {
             first.expect("the first moment of year 0"),
             last.expect("the last moment of year 9999"),
         );
-        let mut shown = Self(*b"0000-00-00T00:00:00.000000Z");
+        let mut shown = Self(Self::LAYOUT);
         let mut put = |(start, digits): (usize, usize), mut value: u32| {
             for digit in shown.0[start..start + digits].iter_mut().rev() {
                 *digit = b'0' + (value % 10) as u8;
@@ -931,37 +934,40 @@ mod tests {
     #[actix_rt::test]
     async fn a_call_that_panics_is_refused_and_its_connection_is_not_lent_again() {
         let (pool, dir) = sqlite_pool_with(&one_connection());
-        let mut calls = vec![];
-        for _ in 0..2 {
-            // Left mid-transaction by the panic: lent again, the next call would be inside it.
-            let panicked = run(&pool, |conn| -> Result<i64, DbError> {
+        // Left mid-transaction by the panic: lent again, the next call would be inside it.
+        let panic_mid_transaction = || {
+            run(&pool, |conn| -> Result<i64, DbError> {
                 conn.batch_execute("BEGIN")?;
                 panic!("a query bug")
             })
-            .await;
+        };
+        let after_a_panic = || {
+            run(&pool, |conn| {
+                conn.batch_execute("BEGIN; COMMIT;")?;
+                select(5)(conn)
+            })
+        };
+        let mut calls = vec![];
+        for _ in 0..2 {
+            let panicked = panic_mid_transaction().await;
             assert!(
                 matches!(panicked, Err(DbError::Unavailable(_))),
                 "{panicked:?}"
             );
-            calls.push(
-                run(&pool, |conn| {
-                    conn.batch_execute("BEGIN; COMMIT;")?;
-                    select(5)(conn)
-                })
-                .await,
-            );
+            calls.push(after_a_panic().await);
             let held = pool.get().unwrap();
             let release = std::thread::spawn(move || {
                 std::thread::sleep(Duration::from_millis(30));
                 drop(held);
             });
             // The same, from a blocking thread.
-            let panicked = run(&pool, |_| -> Result<i64, DbError> { panic!("a query bug") }).await;
+            let panicked = panic_mid_transaction().await;
             assert!(
                 matches!(panicked, Err(DbError::Unavailable(_))),
                 "{panicked:?}"
             );
             release.join().unwrap();
+            calls.push(after_a_panic().await);
         }
         for call in calls {
             assert_eq!(call.unwrap(), 5, "a call after a panic failed");

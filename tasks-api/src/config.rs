@@ -16,6 +16,8 @@ struct Raw {
     cors_origins: Option<String>,
     jwks_url: Option<String>,
     jwt_public_key_file: Option<String>,
+    #[serde(default = "default_list_cache_bytes")]
+    list_cache_bytes: u64,
 }
 
 fn default_database_url() -> String {
@@ -26,6 +28,9 @@ fn default_host() -> String {
 }
 fn default_port() -> u16 {
     8002
+}
+fn default_list_cache_bytes() -> u64 {
+    8 << 20
 }
 
 /// Where an asymmetric verifier learns the issuer's public keys.
@@ -54,6 +59,8 @@ pub struct Config {
     pub public_keys: Option<PublicKeys>,
     pub cors_origins: Vec<String>,
     pub pool: PoolSettings,
+    /// The most bytes of written task lists kept for sending again (see `list_cache`).
+    pub list_cache_bytes: u64,
 }
 
 impl Config {
@@ -118,6 +125,35 @@ impl Config {
             public_keys,
             cors_origins: shared::config::comma_list(raw.cors_origins.as_deref()),
             pool: pool.check()?,
+            list_cache_bytes: raw.list_cache_bytes,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(extra: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {
+        let mut pairs = vec![(
+            "BETTER_AUTH_SECRET",
+            "a-test-secret-of-at-least-32-bytes-long",
+        )];
+        pairs.extend_from_slice(extra);
+        Config::from_pairs(pairs)
+    }
+
+    #[test]
+    fn the_list_cache_holds_8_mib_unless_told_and_refuses_what_is_not_a_size() {
+        assert_eq!(with(&[]).unwrap().list_cache_bytes, 8 << 20);
+        let none = with(&[("LIST_CACHE_BYTES", "0")]).unwrap();
+        assert_eq!(none.list_cache_bytes, 0);
+        for bad in ["-1", "8MiB", ""] {
+            let error = with(&[("LIST_CACHE_BYTES", bad)])
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(error.contains("LIST_CACHE_BYTES"), "{bad:?}: {error}");
+        }
     }
 }

@@ -26,6 +26,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Bumped by triggers on every change to a user's tasks (see the migration).
+    task_lists (user_id) {
+        user_id -> Text,
+        version -> BigInt,
+    }
+}
+
 /// A task as read back: every column but `user_id`, which the query was scoped by.
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = tasks)]
@@ -110,6 +118,16 @@ pub fn list(
         None => page_and_total!(conn, mine),
         Some(completed) => page_and_total!(conn, mine.and(tasks::completed.eq(completed))),
     })
+}
+
+/// How many times `user_id`'s tasks have changed: 0 for a user who has never had one.
+pub fn list_version(conn: &mut DbConnection, user_id: &str) -> Result<i64, DbError> {
+    let version = shared::on_backend!(conn => task_lists::table
+        .find(user_id)
+        .select(task_lists::version)
+        .first(conn)
+        .optional())?;
+    Ok(version.unwrap_or(0))
 }
 
 pub fn get(conn: &mut DbConnection, user_id: &str, id: TaskId) -> Result<Task, DbError> {

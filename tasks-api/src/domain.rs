@@ -179,6 +179,7 @@ pub struct ListQuery {
     pub offset: Option<String>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ListFilter {
     pub completed: Option<bool>,
     pub limit: i64,

@@ -84,17 +84,24 @@ impl<'a> TaskView<'a> {
     }
 }
 
-/// `response` with the JSON body that `write` appends.
-fn json_body(
-    response: &mut HttpResponseBuilder,
-    write: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()>,
-) -> Result<HttpResponse, Problem> {
+/// The JSON text that `write` appends.
+fn json(write: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()>) -> Result<Vec<u8>, Problem> {
     let mut body = Vec::with_capacity(256);
     write(&mut body).map_err(|e| {
         log::error!("cannot write a task as JSON: {e}");
         Problem::internal()
     })?;
-    Ok(response.content_type(ContentType::json()).body(body))
+    Ok(body)
+}
+
+/// `response` with the JSON body that `write` appends.
+fn json_body(
+    response: &mut HttpResponseBuilder,
+    write: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()>,
+) -> Result<HttpResponse, Problem> {
+    Ok(response
+        .content_type(ContentType::json())
+        .body(json(write)?))
 }
 
 /// `response` with one task as its body.
@@ -150,24 +157,27 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, Problem> {
     let filter = ListFilter::try_from(query.into_inner())?;
-    let user_id = owner.user_id.clone();
-    let (tasks, total) =
-        shared::db::run(&api.pool, move |conn| db::list(conn, &user_id, &filter)).await?;
-    json_body(
-        HttpResponse::Ok().insert_header(("X-Total-Count", total.to_string())),
-        |out| {
-            let user_id = JsonString::new(&owner.user_id)?;
-            out.push(b'[');
-            for (i, task) in tasks.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
+    let page = api
+        .lists
+        .page(&api.pool, &owner.user_id, filter, |tasks| {
+            json(|out| {
+                let user_id = JsonString::new(&owner.user_id)?;
+                out.push(b'[');
+                for (i, task) in tasks.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    TaskView::new(&user_id, task).write_json(out)?;
                 }
-                TaskView::new(&user_id, task).write_json(out)?;
-            }
-            out.push(b']');
-            Ok(())
-        },
-    )
+                out.push(b']');
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("X-Total-Count", page.total.clone()))
+        .content_type(ContentType::json())
+        .body(page.body.clone()))
 }
 
 /// Create a task.

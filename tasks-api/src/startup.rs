@@ -3,6 +3,7 @@
 
 use crate::config::{Config, PublicKeys};
 use crate::db::MIGRATIONS;
+use crate::list_cache::ListCache;
 use crate::routes;
 use actix_web::{HttpResponse, web};
 use shared::config::ConfigError;
@@ -16,6 +17,7 @@ use utoipa::OpenApi;
 /// Everything a tasks-api handler needs besides the token verifier.
 pub struct TasksApi {
     pub pool: Pool,
+    pub lists: ListCache,
 }
 
 pub type StartupError = Box<dyn std::error::Error + Send + Sync>;
@@ -25,6 +27,7 @@ impl TasksApi {
     pub fn build(config: &Config) -> Result<Self, StartupError> {
         Ok(Self {
             pool: shared::db::connect(&config.database_url, &MIGRATIONS, &config.pool)?,
+            lists: ListCache::new(config.list_cache_bytes),
         })
     }
 

@@ -4,13 +4,15 @@ use serde_json::{Value, json};
 use shared::testing::TestDatabase;
 pub use shared::testing::{assert_problem, fields};
 use shared::token::{Signer, TokenConfig, TokenSettings, TokenSubject};
+use std::sync::Arc;
 
 pub const SECRET: &str = "integration-test-secret-of-at-least-32-bytes";
 
 pub struct TestApp {
     pub address: String,
     pub client: Client,
-    pub database: TestDatabase,
+    /// Shared by the replicas started on it; dropped with the last of them.
+    pub database: Arc<TestDatabase>,
     pub stop: actix_web::dev::ServerHandle,
 }
 
@@ -45,15 +47,19 @@ pub async fn spawn_app_on(database: TestDatabase) -> TestApp {
     spawn_app_with(database, &[("BETTER_AUTH_SECRET", SECRET)]).await
 }
 
-/// Starts tasks-api on `database` with `token_settings` (the secret, or the algorithm and
-/// where its public keys are).
-pub async fn spawn_app_with(database: TestDatabase, token_settings: &[(&str, &str)]) -> TestApp {
+/// Starts tasks-api on `database` with `settings`: the token's (the secret, or the algorithm and
+/// where its public keys are) and any other.
+pub async fn spawn_app_with(database: TestDatabase, settings: &[(&str, &str)]) -> TestApp {
+    serve(Arc::new(database), settings).await
+}
+
+async fn serve(database: Arc<TestDatabase>, extra: &[(&str, &str)]) -> TestApp {
     let mut settings = vec![
         ("DATABASE_URL", database.url.as_str()),
         ("HOST", "127.0.0.1"),
         ("PORT", "0"),
     ];
-    settings.extend_from_slice(token_settings);
+    settings.extend_from_slice(extra);
     let config = tasks_api::Config::from_pairs(settings).expect("a valid test configuration");
     let service = tasks_api::build(config).await.expect("tasks-api starts");
     let address = format!("http://127.0.0.1:{}", service.port());
@@ -71,7 +77,21 @@ impl TestApp {
     /// Stops this instance and starts a new one on the same database.
     pub async fn restart(self) -> TestApp {
         self.stop.stop(true).await;
-        spawn_app_on(self.database).await
+        serve(self.database, &[("BETTER_AUTH_SECRET", SECRET)]).await
+    }
+
+    /// A second instance on the same database, as a replica behind the proxy would be.
+    pub async fn replica(&self) -> TestApp {
+        serve(self.database.clone(), &[("BETTER_AUTH_SECRET", SECRET)]).await
+    }
+
+    /// Runs `sql` on the database directly, as another program or an operator would.
+    pub fn execute_sql(&self, sql: &str) {
+        use diesel::connection::SimpleConnection;
+        let url = shared::db::DatabaseUrl::parse(&self.database.url).unwrap();
+        let settings = shared::db::PoolSettings::default();
+        let pool = shared::db::connect(&url, &tasks_api::db::MIGRATIONS, &settings).unwrap();
+        pool.get().unwrap().batch_execute(sql).unwrap();
     }
 
     pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {

@@ -5,5 +5,6 @@ mod auth;
 mod better_auth;
 mod helpers;
 mod isolation;
+mod lists;
 mod odd_input;
 mod tasks;

@@ -7,6 +7,8 @@ use shared::token::{Signer, TokenConfig, TokenSettings, TokenSubject};
 use std::sync::Arc;
 
 pub const SECRET: &str = "integration-test-secret-of-at-least-32-bytes";
+/// The one setting every test app needs besides its database and address.
+pub const SECRET_SETTING: (&str, &str) = ("BETTER_AUTH_SECRET", SECRET);
 
 pub struct TestApp {
     pub address: String,
@@ -44,7 +46,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_on(database: TestDatabase) -> TestApp {
-    spawn_app_with(database, &[("BETTER_AUTH_SECRET", SECRET)]).await
+    spawn_app_with(database, &[SECRET_SETTING]).await
 }
 
 /// Starts tasks-api on `database` with `settings`: the token's (the secret, or the algorithm and
@@ -77,12 +79,12 @@ impl TestApp {
     /// Stops this instance and starts a new one on the same database.
     pub async fn restart(self) -> TestApp {
         self.stop.stop(true).await;
-        serve(self.database, &[("BETTER_AUTH_SECRET", SECRET)]).await
+        serve(self.database, &[SECRET_SETTING]).await
     }
 
     /// A second instance on the same database, as a replica behind the proxy would be.
     pub async fn replica(&self) -> TestApp {
-        serve(self.database.clone(), &[("BETTER_AUTH_SECRET", SECRET)]).await
+        serve(self.database.clone(), &[SECRET_SETTING]).await
     }
 
     /// Runs `sql` on the database directly, as another program or an operator would.

@@ -111,7 +111,7 @@ async fn an_unchanged_list_is_sent_as_kept_unless_nothing_may_be_kept() {
     // A change made by hand with the list's version set back is one that a kept page cannot
     // see: it shows only when no page is kept.
     for (cache, expected) in [(None, "one"), (Some("0"), "hidden")] {
-        let mut settings = vec![("BETTER_AUTH_SECRET", SECRET)];
+        let mut settings = vec![SECRET_SETTING];
         settings.extend(cache.map(|bytes| ("LIST_CACHE_BYTES", bytes)));
         let app = spawn_app_with(TestDatabase::new(), &settings).await;
         app.create_task("ada", "one").await;

@@ -1,5 +1,5 @@
 //! The request's auth path: the Authorization header parsed, the token verified, the subject
-//! returned, as the `Owner` extractor does on every tasks-api request (a valid token is
+//! returned, as the auth middleware does on every tasks-api request (a valid token is
 //! remembered after its first request, as a client sends it again).
 //! `cargo bench -p tasks-api --bench auth`
 

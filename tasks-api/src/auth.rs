@@ -1,19 +1,29 @@
-//! Who is calling: the `Owner` extractor verifies the bearer token and checks that the path's
-//! `user_id` is its subject. It fails closed: any doubt is a 401 (or 403), never a pass.
+//! Who is calling. [`require_owner`] wraps the whole `/api/{user_id}` scope: it verifies the
+//! bearer token and checks that the path's `user_id` is its subject before any handler or body
+//! extractor runs, so a request without a valid token is a 401 whatever its body. It fails
+//! closed: any doubt is a 401 (or 403), never a pass.
 
-use actix_web::dev::Payload;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use shared::http::Problem;
 use shared::token::Verifier;
-use std::future::Future;
-use std::pin::Pin;
+use std::future::{Ready, ready};
 
-/// The verified owner of the tasks under `/api/{user_id}/…`.
-#[derive(Debug)]
+/// The verified owner of the tasks under `/api/{user_id}/…`. Only [`require_owner`] makes one,
+/// and every query in `crate::db` takes one: a handler cannot act for a user it was not given.
+#[derive(Debug, Clone)]
 pub struct Owner {
-    pub user_id: String,
+    user_id: String,
+}
+
+impl Owner {
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
 }
 
 const REALM: &str = r#"Bearer realm="tasks-api""#;
@@ -60,21 +70,43 @@ pub async fn authenticate(request: &HttpRequest) -> Result<String, Problem> {
     })
 }
 
+/// The owner of the path's tasks, when the request's token is theirs.
+async fn owner(request: &HttpRequest) -> Result<Owner, Problem> {
+    let subject = authenticate(request).await?;
+    match request.match_info().get("user_id") {
+        Some(user_id) if user_id == subject => Ok(Owner { user_id: subject }),
+        _ => Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "This token does not grant access to this user's tasks",
+        )),
+    }
+}
+
+/// Middleware for the `/api/{user_id}` scope (`middleware::from_fn`): lets a request through
+/// with its [`Owner`] in the request's extensions, or answers it without reading its body.
+pub async fn require_owner(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    match owner(request.request()).await {
+        Ok(owner) => {
+            request.extensions_mut().insert(owner);
+            Ok(next.call(request).await?.map_into_left_body())
+        }
+        Err(problem) => Ok(request.error_response(problem).map_into_right_body()),
+    }
+}
+
+/// A handler's `Owner` argument: the one [`require_owner`] verified. A route mounted outside
+/// that middleware has none, and answers 500 rather than serve anyone.
 impl FromRequest for Owner {
     type Error = Problem;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Problem>>>>;
+    type Future = Ready<Result<Self, Problem>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let request = request.clone();
-        Box::pin(async move {
-            let subject = authenticate(&request).await?;
-            match request.match_info().get("user_id") {
-                Some(user_id) if user_id == subject => Ok(Owner { user_id: subject }),
-                _ => Err(Problem::new(
-                    StatusCode::FORBIDDEN,
-                    "This token does not grant access to this user's tasks",
-                )),
-            }
-        })
+        ready(request.extensions().get::<Owner>().cloned().ok_or_else(|| {
+            log::error!("a task route is mounted without the auth middleware");
+            Problem::internal()
+        }))
     }
 }

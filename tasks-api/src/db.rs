@@ -1,9 +1,11 @@
 //! tasks-api's table and queries: plain functions over a connection, called through
 //! `shared::db::run` (or `write`) so that none of them runs on an async worker. Each query runs
 //! on the backend's own connection (`shared::on_backend!`), so that a cached statement is only
-//! bound, not written out again. Every query is scoped by `user_id`, so another user's task is
-//! simply not found, and a row is read without its `user_id`: the caller already holds it.
+//! bound, not written out again. Every query takes the verified [`Owner`] and is scoped by its
+//! id, so another user's task is simply not found, and a row is read without its `user_id`: the
+//! caller already holds it.
 
+use crate::auth::Owner;
 use crate::domain::{ListFilter, NewTask, TaskChanges, TaskId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -66,10 +68,10 @@ struct Changes {
     updated_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConnection, user_id: &str, task: NewTask) -> Result<Task, DbError> {
+pub fn insert(conn: &mut DbConnection, owner: &Owner, task: NewTask) -> Result<Task, DbError> {
     let now = shared::db::now();
     let row = NewRow {
-        user_id: user_id.to_owned(),
+        user_id: owner.user_id().to_owned(),
         title: task.title.into_inner(),
         description: task.description.map(|d| d.into_inner()),
         completed: false,
@@ -87,7 +89,7 @@ pub fn insert(conn: &mut DbConnection, user_id: &str, task: NewTask) -> Result<T
 /// One page of a user's tasks, oldest first, and how many match in all.
 pub fn list(
     conn: &mut DbConnection,
-    user_id: &str,
+    owner: &Owner,
     filter: &ListFilter,
 ) -> Result<(Vec<Task>, i64), DbError> {
     // One statement per filter shape, each with a fixed type, so that the connection's cache
@@ -113,38 +115,38 @@ pub fn list(
             Ok((page, total))
         }};
     }
-    let mine = tasks::user_id.eq(user_id);
+    let mine = tasks::user_id.eq(owner.user_id());
     shared::on_backend!(conn => match filter.completed {
         None => page_and_total!(conn, mine),
         Some(completed) => page_and_total!(conn, mine.and(tasks::completed.eq(completed))),
     })
 }
 
-/// How many times `user_id`'s tasks have changed: 0 for a user who has never had one.
-pub fn list_version(conn: &mut DbConnection, user_id: &str) -> Result<i64, DbError> {
+/// How many times the owner's tasks have changed: 0 for a user who has never had one.
+pub fn list_version(conn: &mut DbConnection, owner: &Owner) -> Result<i64, DbError> {
     let version = shared::on_backend!(conn => task_lists::table
-        .find(user_id)
+        .find(owner.user_id())
         .select(task_lists::version)
         .first(conn)
         .optional())?;
     Ok(version.unwrap_or(0))
 }
 
-pub fn get(conn: &mut DbConnection, user_id: &str, id: TaskId) -> Result<Task, DbError> {
+pub fn get(conn: &mut DbConnection, owner: &Owner, id: TaskId) -> Result<Task, DbError> {
     Ok(shared::on_backend!(conn => tasks::table
-        .filter(tasks::id.eq(id.0).and(tasks::user_id.eq(user_id)))
+        .filter(tasks::id.eq(id.0).and(tasks::user_id.eq(owner.user_id())))
         .select(Task::as_select())
         .first(conn))?)
 }
 
 pub fn update(
     conn: &mut DbConnection,
-    user_id: &str,
+    owner: &Owner,
     id: TaskId,
     changes: TaskChanges,
 ) -> Result<Task, DbError> {
     if changes.is_empty() {
-        return get(conn, user_id, id);
+        return get(conn, owner, id);
     }
     let changes = Changes {
         title: changes.title.map(|t| t.into_inner()),
@@ -153,17 +155,17 @@ pub fn update(
         updated_at: shared::db::now(),
     };
     Ok(shared::on_backend!(conn => diesel::update(
-        tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(user_id)))
+        tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(owner.user_id())))
     )
     .set(changes)
     .returning(Task::as_returning())
     .get_result(conn))?)
 }
 
-pub fn toggle(conn: &mut DbConnection, user_id: &str, id: TaskId) -> Result<Task, DbError> {
+pub fn toggle(conn: &mut DbConnection, owner: &Owner, id: TaskId) -> Result<Task, DbError> {
     let now = shared::db::now();
     Ok(shared::on_backend!(conn => diesel::update(
-        tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(user_id)))
+        tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(owner.user_id())))
     )
     .set((
         tasks::completed.eq(diesel::dsl::not(tasks::completed)),
@@ -174,9 +176,9 @@ pub fn toggle(conn: &mut DbConnection, user_id: &str, id: TaskId) -> Result<Task
 }
 
 /// Whether a task was deleted (false: there was no such task of this user).
-pub fn delete(conn: &mut DbConnection, user_id: &str, id: TaskId) -> Result<bool, DbError> {
+pub fn delete(conn: &mut DbConnection, owner: &Owner, id: TaskId) -> Result<bool, DbError> {
     let deleted = shared::on_backend!(conn => diesel::delete(
-        tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(user_id)))
+        tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(owner.user_id())))
     )
     .execute(conn))?;
     Ok(deleted == 1)

@@ -8,6 +8,7 @@
 //! primary-key lookup, so no page outlives a change: not one made through this process, through
 //! another replica, or by hand.
 
+use crate::auth::Owner;
 use crate::db::{self, Task};
 use crate::domain::ListFilter;
 use actix_web::http::header::HeaderValue;
@@ -79,29 +80,29 @@ impl ListCache {
         }
     }
 
-    /// The page of `user_id`'s tasks that `filter` selects: the kept one while the list is still
+    /// The page of the owner's tasks that `filter` selects: the kept one while the list is still
     /// at its version, or else one read now, written out by `write` and kept.
     pub async fn page(
         &self,
         pool: &Pool,
-        user_id: &str,
+        owner: &Owner,
         filter: ListFilter,
         write: impl FnOnce(&[Task]) -> Result<Vec<u8>, Problem>,
     ) -> Result<Arc<Page>, Problem> {
         let kept = self.pages.get(&KeyRef {
-            user_id,
+            user_id: owner.user_id(),
             filter: &filter,
         });
-        let owner = user_id.to_owned();
+        let reader = owner.clone();
         let read = shared::db::run(pool, move |conn| {
-            let version = db::list_version(conn, &owner)?;
+            let version = db::list_version(conn, &reader)?;
             if let Some(page) = kept.filter(|page| page.version == version) {
                 return Ok(Read::Unchanged(page));
             }
             // The rows are read after the version, so they are at least as new as it. A page
             // kept under a version is sent only while the list is at that version, so only
             // when its rows are that version's.
-            let (tasks, total) = db::list(conn, &owner, &filter)?;
+            let (tasks, total) = db::list(conn, &reader, &filter)?;
             Ok(Read::Changed {
                 version,
                 tasks,
@@ -122,7 +123,7 @@ impl ListCache {
                     version,
                 });
                 let key = Key {
-                    user_id: user_id.to_owned(),
+                    user_id: owner.user_id().to_owned(),
                     filter,
                 };
                 self.pages.insert(key, page.clone());

@@ -1,5 +1,5 @@
-//! tasks-api's routes. Every one takes an `Owner`: a verified token whose subject is the path's
-//! `{user_id}`.
+//! tasks-api's routes. Every one takes the `Owner` that the auth middleware verified: the
+//! token's subject, who is the path's `{user_id}`.
 
 use crate::auth::Owner;
 use crate::db::{self, Task};
@@ -111,7 +111,7 @@ fn one_task(
     task: &Task,
 ) -> Result<HttpResponse, Problem> {
     json_body(response, |out| {
-        TaskView::new(&JsonString::new(&owner.user_id)?, task).write_json(out)
+        TaskView::new(&JsonString::new(owner.user_id())?, task).write_json(out)
     })
 }
 
@@ -159,9 +159,9 @@ pub async fn list(
     let filter = ListFilter::try_from(query.into_inner())?;
     let page = api
         .lists
-        .page(&api.pool, &owner.user_id, filter, |tasks| {
+        .page(&api.pool, &owner, filter, |tasks| {
             json(|out| {
-                let user_id = JsonString::new(&owner.user_id)?;
+                let user_id = JsonString::new(owner.user_id())?;
                 out.push(b'[');
                 for (i, task) in tasks.iter().enumerate() {
                     if i > 0 {
@@ -200,9 +200,9 @@ pub async fn create(
     body: Json<CreateTaskRequest>,
 ) -> Result<HttpResponse, Problem> {
     let task = NewTask::try_from(body.0)?;
-    let user_id = owner.user_id.clone();
-    let task = shared::db::write(&api.pool, move |conn| db::insert(conn, &user_id, task)).await?;
-    let location = format!("/api/{}/tasks/{}", owner.user_id, task.id);
+    let writer = owner.clone();
+    let task = shared::db::write(&api.pool, move |conn| db::insert(conn, &writer, task)).await?;
+    let location = format!("/api/{}/tasks/{}", owner.user_id(), task.id);
     one_task(
         HttpResponse::Created().insert_header((LOCATION, location)),
         &owner,
@@ -226,8 +226,8 @@ pub async fn read(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
     let id = task_id(&path.1)?;
-    let user_id = owner.user_id.clone();
-    let task = shared::db::run(&api.pool, move |conn| db::get(conn, &user_id, id))
+    let reader = owner.clone();
+    let task = shared::db::run(&api.pool, move |conn| db::get(conn, &reader, id))
         .await
         .map_err(task_problem)?;
     one_task(&mut HttpResponse::Ok(), &owner, &task)
@@ -256,9 +256,9 @@ pub async fn update(
 ) -> Result<HttpResponse, Problem> {
     let id = task_id(&path.1)?;
     let changes = TaskChanges::try_from(body.0)?;
-    let user_id = owner.user_id.clone();
+    let writer = owner.clone();
     let task = shared::db::write(&api.pool, move |conn| {
-        db::update(conn, &user_id, id, changes)
+        db::update(conn, &writer, id, changes)
     })
     .await
     .map_err(task_problem)?;
@@ -281,8 +281,7 @@ pub async fn delete(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
     let id = task_id(&path.1)?;
-    let deleted =
-        shared::db::write(&api.pool, move |conn| db::delete(conn, &owner.user_id, id)).await?;
+    let deleted = shared::db::write(&api.pool, move |conn| db::delete(conn, &owner, id)).await?;
     if !deleted {
         return Err(not_found());
     }
@@ -308,8 +307,8 @@ pub async fn toggle(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
     let id = task_id(&path.1)?;
-    let user_id = owner.user_id.clone();
-    let task = shared::db::write(&api.pool, move |conn| db::toggle(conn, &user_id, id))
+    let writer = owner.clone();
+    let task = shared::db::write(&api.pool, move |conn| db::toggle(conn, &writer, id))
         .await
         .map_err(task_problem)?;
     one_task(&mut HttpResponse::Ok(), &owner, &task)

@@ -4,7 +4,8 @@
 use crate::config::{Config, PublicKeys};
 use crate::db::MIGRATIONS;
 use crate::list_cache::ListCache;
-use crate::routes;
+use crate::{auth, routes};
+use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, web};
 use shared::config::ConfigError;
 use shared::db::Pool;
@@ -36,23 +37,26 @@ impl TasksApi {
     }
 }
 
-/// tasks-api's public routes, for its own server and for the standalone process. The app must
-/// hold a `web::Data<TasksApi>` and a `web::Data<Verifier>`.
+/// tasks-api's public routes, for its own server and for the standalone process, all behind the
+/// auth middleware. The app must hold a `web::Data<TasksApi>` and a `web::Data<Verifier>`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/api/{user_id}/tasks")
+        web::scope("/api/{user_id}")
+            .wrap(from_fn(auth::require_owner))
             .service(
-                web::resource("")
+                web::resource("/tasks")
                     .route(web::get().to(routes::list))
                     .route(web::post().to(routes::create)),
             )
             .service(
-                web::resource("/{task_id}")
+                web::resource("/tasks/{task_id}")
                     .route(web::get().to(routes::read))
                     .route(web::put().to(routes::update))
                     .route(web::delete().to(routes::delete)),
             )
-            .service(web::resource("/{task_id}/complete").route(web::patch().to(routes::toggle))),
+            .service(
+                web::resource("/tasks/{task_id}/complete").route(web::patch().to(routes::toggle)),
+            ),
     );
 }
 

@@ -224,27 +224,75 @@ async fn two_authorization_headers_are_refused() {
     assert_unauthorized(response, true).await;
 }
 
+/// Every operation of the OpenAPI document under a user's path, with the path's parameters
+/// filled in: read from the running service, so a route added later is walked too.
+async fn documented_user_operations(
+    app: &TestApp,
+    user: &str,
+    task_id: &str,
+) -> Vec<(Method, String)> {
+    let document: Value = app
+        .request(Method::GET, "/openapi.json", None)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut operations = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        if !path.contains("{user_id}") {
+            continue;
+        }
+        let path = path
+            .replace("{user_id}", user)
+            .replace("{task_id}", task_id);
+        assert!(
+            !path.contains('{'),
+            "a path parameter this test cannot fill: {path}"
+        );
+        for method in item.as_object().unwrap().keys() {
+            operations.push((method.to_uppercase().parse().unwrap(), path.clone()));
+        }
+    }
+    assert!(
+        operations.len() >= 6,
+        "the document lists every task route: {operations:?}"
+    );
+    operations
+}
+
 #[actix_rt::test]
-async fn a_valid_token_for_another_user_gets_403_on_every_route() {
+async fn every_documented_user_operation_needs_the_users_own_token() {
     let app = spawn_app().await;
     let id = app.create_task("ada", "Ada's").await["id"].to_string();
     let mallory = token_for("mallory");
-    let routes = [
-        (Method::GET, "/api/ada/tasks".to_owned()),
-        (Method::POST, "/api/ada/tasks".to_owned()),
-        (Method::GET, format!("/api/ada/tasks/{id}")),
-        (Method::PUT, format!("/api/ada/tasks/{id}")),
-        (Method::DELETE, format!("/api/ada/tasks/{id}")),
-        (Method::PATCH, format!("/api/ada/tasks/{id}/complete")),
-    ];
-    for (method, path) in routes {
-        let response = app
-            .request(method.clone(), &path, Some(&mallory))
-            .json(&json!({"title": "x"}))
-            .send()
-            .await
-            .unwrap();
-        assert_problem(response, 403).await;
+    for (method, path) in documented_user_operations(&app, "ada", &id).await {
+        let send = |token: Option<&str>| {
+            app.request(method.clone(), &path, token)
+                .json(&json!({"title": "Mallory's"}))
+                .send()
+        };
+        let without = send(None).await.unwrap();
+        assert_eq!(
+            without.status().as_u16(),
+            401,
+            "{method} {path} without a token"
+        );
+        assert_unauthorized(without, false).await;
+        let forged = send(Some("not.a.token")).await.unwrap();
+        assert_eq!(
+            forged.status().as_u16(),
+            401,
+            "{method} {path} with a forged token"
+        );
+        let other = send(Some(&mallory)).await.unwrap();
+        assert_eq!(
+            other.status().as_u16(),
+            403,
+            "{method} {path} with another user's token"
+        );
+        assert_problem(other, 403).await;
     }
     let still: Value = app
         .on_task(Method::GET, "ada", &id, None)
@@ -253,4 +301,40 @@ async fn a_valid_token_for_another_user_gets_403_on_every_route() {
         .await
         .unwrap();
     assert_eq!(still["title"], "Ada's");
+    assert_eq!(still["completed"], false);
+}
+
+/// The middleware answers before any body extractor runs: without a token, a body that is too
+/// large, of the wrong type or of the wrong shape is never read, so the answer is a 401.
+#[actix_rt::test]
+async fn a_request_without_a_valid_token_is_refused_before_its_body_is_read() {
+    let app = spawn_app().await;
+    let too_large = "x".repeat(shared::http::MAX_BODY_BYTES + 1);
+    let bodies: [(&str, &str, String); 3] = [
+        (
+            "a body over the limit",
+            "application/json",
+            format!(r#"{{"title":"{too_large}"}}"#),
+        ),
+        ("not JSON's content type", "text/plain", "title".into()),
+        (
+            "a field of the wrong type",
+            "application/json",
+            r#"{"title":7}"#.into(),
+        ),
+    ];
+    for (name, content_type, body) in bodies {
+        for token in [None, Some("not.a.token")] {
+            let response = app
+                .request(Method::POST, "/api/ada/tasks", token)
+                .header("content-type", content_type)
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 401, "{name}, token {token:?}");
+        }
+    }
+    let empty = app.list("ada", "").await;
+    assert_eq!(empty.headers()["x-total-count"], "0");
 }

@@ -231,14 +231,7 @@ async fn documented_user_operations(
     user: &str,
     task_id: &str,
 ) -> Vec<(Method, String)> {
-    let document: Value = app
-        .request(Method::GET, "/openapi.json", None)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = app.openapi().await;
     let mut operations = Vec::new();
     for (path, item) in document["paths"].as_object().unwrap() {
         if !path.contains("{user_id}") {

@@ -106,6 +106,17 @@ impl TestApp {
         }
     }
 
+    /// The OpenAPI document the running service serves.
+    pub async fn openapi(&self) -> Value {
+        self.request(Method::GET, "/openapi.json", None)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn create(&self, user: &str, body: &Value) -> Response {
         self.request(
             Method::POST,

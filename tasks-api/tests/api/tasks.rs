@@ -347,14 +347,7 @@ async fn health_ready_and_openapi_answer_without_a_token() {
             "{path}"
         );
     }
-    let document: Value = app
-        .request(Method::GET, "/openapi.json", None)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = app.openapi().await;
     for path in [
         "/api/{user_id}/tasks",
         "/api/{user_id}/tasks/{task_id}",

@@ -2,20 +2,25 @@
 """The benchmark harness: builds the release binaries, starts the services on SQLite and on
 PostgreSQL, seeds them, and runs the same load scenarios with wrk against each, and against any
 other implementation of the tasks API given on the command line, all in one run; our list is
-measured twice, as served (pages kept while unchanged) and with nothing kept. It prints a
+measured twice, as served (pages kept while unchanged) and with nothing kept, and a mixed load
+spreads requests over hundreds of users (bench/mixed.lua). It prints a
 markdown table with requests per second, p50 and p99 latency, errors, peak RSS and cold start,
 and the ratios that matter, and writes them to bench/RESULTS.md with --write.
 
     python3 bench/run.py                                   # our services, SQLite and PostgreSQL
     python3 bench/run.py --fastapi-seed PATH/fastapi-seed  # and the FastAPI reference, same run
     python3 bench/run.py --peer-url http://127.0.0.1:9000 --peer-token-cmd "mint u1" --peer-user u1
+    python3 bench/run.py --compare base=BINARY other=BINARY  # tasks-api builds side by side
 
 Needs wrk (Debian: wrk), curl-free (stdlib only), and for PostgreSQL a server that
 BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres) may create databases on.
 """
 
 import argparse
+import base64
 import datetime
+import hashlib
+import hmac
 import json
 import os
 import platform
@@ -105,10 +110,12 @@ def stop(process):
 
 
 UNCACHED = "GET list (20 tasks), nothing kept"
+MIXED = "mixed, many users"
+MIXED_USERS, MIXED_TASKS = 300, 10
 UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(url, seconds, connections, token=None, script=None, expect=None):
+def wrk(url, seconds, connections, token=None, script=None, expect=None, env=None):
     """Runs wrk and returns rps, p50/p99 in ms and the error count. `expect` is the status every
     response should have when it is not 2xx (the invalid-token scenario expects 401)."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
@@ -116,7 +123,8 @@ def wrk(url, seconds, connections, token=None, script=None, expect=None):
         command += ["-H", f"Authorization: Bearer {token}"]
     if script:
         command += ["-s", os.path.join(BENCH, script)]
-    out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(command + [url], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, **(env or {}))).stdout
     latency = {m.group(1): float(m.group(2)) * UNIT[m.group(3)]
                for m in re.finditer(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
     requests = int(re.search(r"(\d+) requests in", out).group(1))
@@ -125,6 +133,33 @@ def wrk(url, seconds, connections, token=None, script=None, expect=None):
     errors = socket + (requests - non_2xx if expect else non_2xx)
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
             "p50": latency["50"], "p99": latency["99"], "errors": errors, "requests": requests}
+
+
+def mint(user, **claims):
+    """An HS256 token for `user`, signed with the run's secret, as an issuer would mint it."""
+    def b64(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=")
+    now = int(time.time())
+    body = {"sub": user, "iat": now, "exp": now + 3600, **claims}
+    signed = b64(b'{"alg":"HS256","typ":"JWT"}') + b"." + b64(json.dumps(body).encode())
+    signature = hmac.new(SECRET.encode(), signed, hashlib.sha256).digest()
+    return (signed + b"." + b64(signature)).decode()
+
+
+def seed_users(base, work, **claims):
+    """MIXED_USERS users with MIXED_TASKS tasks each, written for mixed.lua; returns the file."""
+    path = os.path.join(work, f"users-{uuid.uuid4().hex[:8]}.txt")
+    with open(path, "w") as f:
+        for n in range(MIXED_USERS):
+            user = f"mixed-{uuid.uuid4().hex[:12]}"
+            token = mint(user, **claims)
+            ids = []
+            for i in range(MIXED_TASKS):
+                status, task = http("POST", f"{base}/api/{user}/tasks", {"title": f"task {i}"}, token)
+                assert status == 201, f"{base}: seeding a mixed user answered {status}"
+                ids.append(str(task["id"]))
+            f.write(f"{user} {token} {','.join(ids)}\n")
+    return path
 
 
 # ------------------------------------------------------------------------------ our services
@@ -152,11 +187,12 @@ class Databases:
 
 
 def start_ours(binary, port, database_url, log, **settings):
+    """Starts `binary`: a name in target/release, or a path to another build."""
     env = dict(os.environ, BETTER_AUTH_SECRET=SECRET, DATABASE_URL=database_url, PORT=str(port),
                HOST="127.0.0.1", RUST_LOG="warn",
                RATE_LIMIT_PER_MINUTE="100000000", RATE_LIMIT_BURST="100000000", **settings)
-    return subprocess.Popen([os.path.join(ROOT, "target", "release", binary)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    path = binary if os.sep in binary else os.path.join(ROOT, "target", "release", binary)
+    return subprocess.Popen([path], env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def measure_ours(backend, args, work):
@@ -178,7 +214,8 @@ def measure_ours(backend, args, work):
         assert status == 201, f"sign-up answered {status}"
         token, user = account["token"], account["user"]["id"]
         return run_scenarios(f"ours ({backend})", "http://127.0.0.1:18502", user, token, tasks, cold, args,
-                             signin="http://127.0.0.1:18501/signin", uncached="http://127.0.0.1:18503")
+                             work, signin="http://127.0.0.1:18501/signin", uncached="http://127.0.0.1:18503",
+                             mixed_claims={"iss": "issuer", "aud": "tasks-api"})
     finally:
         if uncached:
             stop(uncached)
@@ -188,7 +225,10 @@ def measure_ours(backend, args, work):
         databases.drop()
 
 
-def run_scenarios(name, base, user, token, process, cold, args, signin=None, uncached=None):
+def run_scenarios(name, base, user, token, process, cold, args, work, signin=None, uncached=None,
+                  mixed_claims=None):
+    """The scenarios, against one implementation. The mixed one needs tokens this harness can mint
+    (`mixed_claims`: the claims besides `sub` and the times), so a peer that mints its own skips it."""
     tasks_url = f"{base}/api/{user}/tasks"
     for i in range(20 - len(http("GET", tasks_url, token=token)[1] or [])):
         assert http("POST", tasks_url, {"title": f"seed {i}"}, token)[0] == 201
@@ -206,9 +246,62 @@ def run_scenarios(name, base, user, token, process, cold, args, signin=None, unc
         "POST create": wrk(tasks_url, s, c, token=token, script="create.lua"),
         "GET list, invalid token": wrk(tasks_url, s, c, token=invalid, expect=401),
     }
+    if mixed_claims is not None:
+        rows[MIXED] = wrk(base, s, c, script="mixed.lua",
+                          env={"BENCH_USERS": seed_users(base, work, **mixed_claims)})
     if signin:
         rows["POST /signin (argon2id)"] = wrk(signin, s, c, script="signin.lua")
     return {"name": name, "rows": rows, "rss_kib": peak_rss_kib(process.pid), "cold_ms": cold * 1000}
+
+
+# ---------------------------------------------------------------------- builds side by side
+
+def measure_build(binary, args, work):
+    """One build of tasks-api on a fresh SQLite database: the single-user list and the mixed load."""
+    database = f"sqlite://{work}/variant-{uuid.uuid4().hex[:8]}.db"
+    with open(os.path.join(work, "variants.log"), "a") as log:
+        tasks = start_ours(binary, 18502, database, log)
+        try:
+            wait_for("http://127.0.0.1:18502/ready", process=tasks)
+            claims = {"iss": "issuer", "aud": "tasks-api"}
+            user = "bench-user"
+            token = mint(user, **claims)
+            url = f"http://127.0.0.1:18502/api/{user}/tasks"
+            for i in range(20):
+                assert http("POST", url, {"title": f"seed {i}"}, token)[0] == 201
+            s, c = args.seconds, args.connections
+            return {
+                "GET list (20 tasks)": wrk(url, s, c, token=token),
+                MIXED: wrk("http://127.0.0.1:18502", s, c, script="mixed.lua",
+                           env={"BENCH_USERS": seed_users("http://127.0.0.1:18502", work, **claims)}),
+            }
+        finally:
+            stop(tasks)
+
+
+def compare_builds(builds, args):
+    """Measures each `label=binary` in turn, `args.rounds` times over, and reports each one's
+    median against the first, which is the baseline."""
+    runs = {label: [] for label, _ in builds}
+    with tempfile.TemporaryDirectory() as work:
+        for round_ in range(args.rounds):
+            for label, binary in builds:
+                print(f"round {round_ + 1}: {label} …", file=sys.stderr)
+                runs[label].append(measure_build(binary, args, work))
+    median = lambda values: sorted(values)[len(values) // 2]
+    scenarios = ["GET list (20 tasks)", MIXED]
+    summary = {label: {k: {m: median([r[k][m] for r in rs]) for m in ("rps", "p99")} for k in scenarios}
+               for label, rs in runs.items()}
+    base = summary[builds[0][0]]
+    lines = ["| build | list req/s | vs baseline | list p99 ms | mixed req/s | vs baseline | mixed p99 ms |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for label, row in summary.items():
+        cells = []
+        for k in scenarios:
+            cells += [f"{row[k]['rps']:.0f}", f"{row[k]['rps'] / base[k]['rps']:.2f}", f"{row[k]['p99']:.2f}"]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    print(f"Machine: {machine()}\n\nMedians of {args.rounds} alternating rounds, wrk -t2 -c{args.connections}, "
+          f"{args.seconds} s a scenario, SQLite:\n\n" + "\n".join(lines))
 
 
 # ------------------------------------------------------------------------------ other peers
@@ -235,15 +328,15 @@ def measure_fastapi_seed(path, args, work):
     try:
         cold = wait_for("http://127.0.0.1:18000/health", process=process)
         time.sleep(2)  # let both workers finish starting
-        return run_scenarios("FastAPI reference", "http://127.0.0.1:18000", "u1", token, process, cold, args)
+        return run_scenarios("FastAPI reference", "http://127.0.0.1:18000", "u1", token, process, cold, args,
+                             work, mixed_claims={})
     finally:
         stop(process)
 
 
 def measure_peer(args, work):
     token = subprocess.run(args.peer_token_cmd, shell=True, check=True, capture_output=True, text=True).stdout.strip()
-    result = run_scenarios("peer", args.peer_url.rstrip("/"), args.peer_user, token, None, 0, args)
-    return result
+    return run_scenarios("peer", args.peer_url.rstrip("/"), args.peer_user, token, None, 0, args, work)
 
 
 # ------------------------------------------------------------------------------------ report
@@ -277,6 +370,9 @@ def ratios(results):
             f"(target ≥ 20×)",
             f"* vs {peer['name']}: invalid token req/s **{ours['rows']['GET list, invalid token']['rps'] / p['GET list, invalid token']['rps']:.1f}×**",
         ]
+        if MIXED in p:
+            lines.append(f"* vs {peer['name']}: mixed, many users req/s **{ours['rows'][MIXED]['rps'] / p[MIXED]['rps']:.1f}×** "
+                         f"(target ≥ 30×)")
         if peer["rss_kib"]:
             lines.append(f"* vs {peer['name']}: peak RSS **1/{peer['rss_kib'] / ours['rss_kib']:.1f}** (target ≤ 1/10); "
                          f"cold start **1/{peer['cold_ms'] / ours['cold_ms']:.1f}** (target ≤ 1/10)")
@@ -300,9 +396,15 @@ def main():
     parser.add_argument("--peer-token-cmd", help="a shell command that prints a token for --peer-user")
     parser.add_argument("--peer-user", default="u1", help="the user the peer's token is for")
     parser.add_argument("--write", action="store_true", help="write bench/RESULTS.md")
+    parser.add_argument("--compare", nargs="+", metavar="LABEL=BINARY",
+                        help="instead: measure these builds of tasks-api against the first, side by side")
+    parser.add_argument("--rounds", type=int, default=3, help="with --compare: alternating rounds (default 3)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is required (Debian: apt-get install wrk)")
+    if args.compare:
+        compare_builds([tuple(b.split("=", 1)) for b in args.compare], args)
+        return
 
     subprocess.run(["cargo", "build", "--release", "--locked", "-p", "issuer", "-p", "tasks-api"], cwd=ROOT, check=True)
     results = []

@@ -176,8 +176,9 @@ known_vars() { # service config source
     {
         struct_fields "$1" ""
         struct_fields shared/src/token.rs TokenConfig
-        struct_fields shared/src/db.rs PoolConfig
-        echo RUST_LOG # read by env_logger (shared/src/startup.rs), not by a struct
+        struct_fields crates/database/src/lib.rs PoolConfig
+        struct_fields crates/service/src/config.rs 'RawListen|RawDatabase'
+        echo RUST_LOG # read by env_logger (crates/service/src/lib.rs), not by a struct
     } | sort -u
 }
 
@@ -203,7 +204,7 @@ check_service() { # compose service, config source, the names this script gives 
         echo "DRIFT $service: no configuration fields found in $source"
         drift=1
     }
-    report_extra "$service: set by $COMPOSE_FILE, read by no field of $source or shared" \
+    report_extra "$service: set by $COMPOSE_FILE, read by no field of $source or the crates it shares" \
         "$compose_names" "$known"
     report_extra "$service: set by $COMPOSE_FILE, not by this script" \
         "$compose_names" "$script_names"

@@ -6,7 +6,7 @@
 use issuer::domain::{Credentials, NewAccount, SignInRequest, SignUpRequest};
 use libfuzzer_sys::fuzz_target;
 use serde::de::DeserializeOwned;
-use shared::http::{Problem, parse_json};
+use service::http::{Problem, parse_json};
 use tasks_api::domain::{CreateTaskRequest, NewTask, TaskChanges, UpdateTaskRequest};
 
 fn check<Request, Value>(data: &[u8])

@@ -2,8 +2,8 @@
 
 use crate::password::HashCost;
 use serde::Deserialize;
+use service::config::Common;
 use shared::config::ConfigError;
-use shared::db::{DatabaseUrl, PoolConfig, PoolSettings};
 use shared::token::{TokenConfig, TokenSettings};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -11,14 +11,6 @@ use std::time::Duration;
 
 #[derive(Deserialize)]
 struct Raw {
-    #[serde(default = "default_database_url")]
-    database_url: String,
-    #[serde(default = "default_host")]
-    host: String,
-    #[serde(default = "default_port")]
-    port: u16,
-    #[serde(default)]
-    cors_origins: Option<String>,
     #[serde(default)]
     trusted_proxies: Option<String>,
     #[serde(default = "default_rate_limit_per_minute")]
@@ -34,15 +26,6 @@ struct Raw {
     jwt_private_key_file: Option<String>,
 }
 
-fn default_database_url() -> String {
-    "sqlite://data/issuer.db".into()
-}
-fn default_host() -> String {
-    "127.0.0.1".into()
-}
-fn default_port() -> u16 {
-    8001
-}
 fn default_rate_limit_per_minute() -> u32 {
     20
 }
@@ -55,13 +38,10 @@ fn default_hash_wait_ms() -> u64 {
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub database_url: DatabaseUrl,
-    pub host: String,
-    pub port: u16,
+    pub common: Common,
     pub token: TokenSettings,
     /// The asymmetric signing key's PEM file; without it the key lives in the database.
     pub private_key_file: Option<String>,
-    pub cors_origins: Vec<String>,
     pub trusted_proxies: Vec<IpAddr>,
     pub rate_limit_per_minute: NonZeroU32,
     pub rate_limit_burst: NonZeroU32,
@@ -70,7 +50,6 @@ pub struct Config {
     pub max_concurrent_hashes: usize,
     /// How long a sign-in waits for a hashing slot before it gets 503.
     pub hash_wait: Duration,
-    pub pool: PoolSettings,
 }
 
 impl Config {
@@ -100,11 +79,11 @@ impl Config {
         Self::check(
             shared::config::from_pairs(pairs.clone())?,
             token,
-            shared::config::from_pairs(pairs)?,
+            Common::from_pairs(pairs, 8001, "sqlite://data/issuer.db")?,
         )
     }
 
-    fn check(raw: Raw, token: TokenSettings, pool: PoolConfig) -> Result<Self, ConfigError> {
+    fn check(raw: Raw, token: TokenSettings, common: Common) -> Result<Self, ConfigError> {
         let invalid = |variable, reason: &str| ConfigError::Invalid {
             variable,
             reason: reason.into(),
@@ -150,19 +129,15 @@ impl Config {
             return Err(invalid("MAX_CONCURRENT_HASHES", "must be at least 1"));
         }
         Ok(Self {
-            database_url: DatabaseUrl::parse(&raw.database_url)?,
-            host: raw.host,
-            port: raw.port,
+            common,
             token,
             private_key_file: raw.jwt_private_key_file,
-            cors_origins: shared::config::comma_list(raw.cors_origins.as_deref()),
             trusted_proxies,
             rate_limit_per_minute: positive("RATE_LIMIT_PER_MINUTE", raw.rate_limit_per_minute)?,
             rate_limit_burst: positive("RATE_LIMIT_BURST", raw.rate_limit_burst)?,
             hash_cost,
             max_concurrent_hashes,
             hash_wait: Duration::from_millis(raw.hash_wait_ms),
-            pool: pool.check()?,
         })
     }
 }

@@ -1,10 +1,10 @@
 //! The issuer's tables and queries: plain functions over a connection, called through
-//! `shared::db::run` (or `write`) so that none of them runs on an async worker, each on the
-//! backend's own connection (`shared::on_backend!`).
+//! `database::run` (or `write`) so that none of them runs on an async worker, each on the
+//! backend's own connection (`database::on_backend!`).
 
 use chrono::NaiveDateTime;
+use database::{DbConnection, DbError, Migrations};
 use diesel::prelude::*;
-use shared::db::{DbConnection, DbError, Migrations};
 
 pub static MIGRATIONS: Migrations = Migrations {
     sqlite: diesel_migrations::embed_migrations!("../migrations/issuer/sqlite"),
@@ -32,12 +32,12 @@ pub struct User {
 }
 
 pub fn insert_user(conn: &mut DbConnection, user: &User) -> Result<(), DbError> {
-    shared::on_backend!(conn => diesel::insert_into(users::table).values(user).execute(conn))?;
+    database::on_backend!(conn => diesel::insert_into(users::table).values(user).execute(conn))?;
     Ok(())
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User>, DbError> {
-    Ok(shared::on_backend!(conn => users::table
+    Ok(database::on_backend!(conn => users::table
         .filter(users::email.eq(email))
         .select(User::as_select())
         .first(conn)
@@ -45,7 +45,7 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User
 }
 
 pub fn update_password_hash(conn: &mut DbConnection, id: &str, hash: &str) -> Result<(), DbError> {
-    shared::on_backend!(conn => diesel::update(users::table.find(id))
+    database::on_backend!(conn => diesel::update(users::table.find(id))
         .set(users::password_hash.eq(hash))
         .execute(conn))?;
     Ok(())
@@ -77,7 +77,7 @@ pub fn signing_keys(
     conn: &mut DbConnection,
     algorithm: &str,
 ) -> Result<Vec<SigningKeyRow>, DbError> {
-    Ok(shared::on_backend!(conn => signing_keys::table
+    Ok(database::on_backend!(conn => signing_keys::table
         .filter(signing_keys::algorithm.eq(algorithm))
         .order((signing_keys::activates_at, signing_keys::created_at))
         .select(SigningKeyRow::as_select())
@@ -85,14 +85,14 @@ pub fn signing_keys(
 }
 
 pub fn insert_signing_key(conn: &mut DbConnection, row: &SigningKeyRow) -> Result<(), DbError> {
-    shared::on_backend!(conn => diesel::insert_into(signing_keys::table)
+    database::on_backend!(conn => diesel::insert_into(signing_keys::table)
         .values(row)
         .execute(conn))?;
     Ok(())
 }
 
 pub fn delete_signing_keys(conn: &mut DbConnection, kids: &[String]) -> Result<(), DbError> {
-    shared::on_backend!(conn => diesel::delete(
+    database::on_backend!(conn => diesel::delete(
         signing_keys::table.filter(signing_keys::kid.eq_any(kids))
     )
     .execute(conn))?;

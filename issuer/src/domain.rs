@@ -2,7 +2,7 @@
 //! `Email` needs no further checks. Lengths are counted in characters, not bytes.
 
 use serde::Deserialize;
-use shared::http::{Problem, field};
+use service::http::{Problem, field};
 
 pub const MAX_EMAIL_CHARS: usize = 254;
 pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;

@@ -8,9 +8,10 @@
 
 use crate::db::{self, SigningKeyRow};
 use chrono::{NaiveDateTime, TimeDelta};
-use shared::db::{DbConnection, DbError, Pool};
+use database::{DbConnection, DbError, Pool};
 use shared::keys::{KeyError, PrivateKey, jwks_document};
-use shared::token::{Signer, SigningAlgorithm, TokenSettings};
+use shared::mint::Signer;
+use shared::token::{SigningAlgorithm, TokenSettings};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -93,7 +94,7 @@ impl KeyRing {
             }
             (None, None) => {
                 if db::signing_keys(conn, &name(algorithm))?.is_empty() {
-                    let now = shared::db::now();
+                    let now = database::now();
                     store(conn, &PrivateKey::generate(algorithm)?, now, now)?;
                     log::info!("generated the first {algorithm:?} signing key");
                 }
@@ -145,7 +146,7 @@ impl KeyRing {
             current.loaded_at = Instant::now();
         }
         let settings = self.settings.clone();
-        let reloaded = shared::db::run(pool, move |conn| {
+        let reloaded = database::run(pool, move |conn| {
             Ok(arrange(
                 &settings,
                 algorithm,
@@ -213,7 +214,7 @@ fn arrange(
     algorithm: SigningAlgorithm,
     rows: Vec<SigningKeyRow>,
 ) -> Result<Current, KeyRingError> {
-    let (signing, published) = schedule(&rows, shared::db::now(), retention(settings));
+    let (signing, published) = schedule(&rows, database::now(), retention(settings));
     let signing = signing.ok_or(KeyRingError::NoActiveKey)?;
     let keys = rows
         .iter()
@@ -235,7 +236,7 @@ pub fn rotate(
 ) -> Result<(String, NaiveDateTime), KeyRingError> {
     let algorithm = settings.signing_algorithm()?;
     let key = PrivateKey::generate(algorithm)?;
-    let now = shared::db::now();
+    let now = database::now();
     let activates_at = now + TimeDelta::from_std(ACTIVATION_DELAY).unwrap_or_default();
     store(conn, &key, now, activates_at)?;
     let rows = db::signing_keys(conn, &name(algorithm))?;

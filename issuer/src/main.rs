@@ -1,19 +1,35 @@
+use clap::{Parser, Subcommand};
 use issuer::Config;
 use std::process::ExitCode;
 
+/// The issuer: sign-up, sign-in and the tokens tasks-api verifies. Configured by environment
+/// variables (and a `.env` file); see the README.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Store a new signing key: published in the JWKS at once, signing from a few minutes on,
+    /// so that every verifier has fetched it first. For an asymmetric JWT_ALGORITHM whose keys
+    /// live in the database.
+    RotateKey,
+}
+
 #[actix_web::main]
 async fn main() -> ExitCode {
-    shared::startup::init_logging();
+    let cli = Cli::parse();
+    service::init_logging();
     let config = match Config::from_env() {
         Ok(config) => config,
-        Err(e) => return shared::startup::fail(&e),
+        Err(e) => return service::fail(&e),
     };
-    match std::env::args().nth(1).as_deref() {
+    match cli.command {
         None => serve(config).await,
-        Some("rotate-key") => rotate_key(config),
-        Some(other) => shared::startup::fail(&format!(
-            "unknown command `{other}`; the only one is `rotate-key`"
-        )),
+        Some(Command::RotateKey) => rotate_key(config),
     }
 }
 
@@ -21,19 +37,18 @@ async fn serve(config: Config) -> ExitCode {
     match issuer::build(config).await {
         Ok(app) => {
             log::info!("issuer listening on port {}", app.port());
-            shared::startup::exit_code(app.run_until_stopped().await)
+            service::exit_code(app.run_until_stopped().await)
         }
-        Err(e) => shared::startup::fail(&*e),
+        Err(e) => service::fail(&*e),
     }
 }
 
-/// `issuer rotate-key`: stores a new signing key, published now and signing from a few minutes on.
 fn rotate_key(config: Config) -> ExitCode {
     match issuer::startup::rotate_key(&config) {
         Ok((kid, activates_at)) => {
             log::info!("new signing key {kid} is published now and signs from {activates_at} UTC");
             ExitCode::SUCCESS
         }
-        Err(e) => shared::startup::fail(&*e),
+        Err(e) => service::fail(&*e),
     }
 }

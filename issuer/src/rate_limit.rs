@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::RETRY_AFTER;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
-use shared::http::Problem;
+use service::http::Problem;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 

@@ -6,10 +6,10 @@ use crate::password::{HashError, Verdict};
 use crate::startup::Issuer;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use database::Timestamp;
 use serde::Serialize;
-use shared::db::Timestamp;
-use shared::http::{Json, Problem, no_store};
-use shared::token::TokenSubject;
+use service::http::{Json, Problem, no_store};
+use shared::mint::TokenSubject;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UserView {
@@ -60,10 +60,10 @@ pub async fn signup(
             .hash(account.password)
             .await
             .map_err(hash_problem)?,
-        created_at: shared::db::now(),
+        created_at: database::now(),
     };
     let inserted = user.clone();
-    shared::db::write(&issuer.pool, move |conn| db::insert_user(conn, &inserted))
+    database::write(&issuer.pool, move |conn| db::insert_user(conn, &inserted))
         .await
         .map_err(|e| {
             if e.is_unique_violation() {
@@ -95,7 +95,7 @@ pub async fn signin(
     issuer.rate_limiter.check(&request)?;
     let credentials = Credentials::try_from(body.0)?;
     let email = credentials.email.as_str().to_owned();
-    let user = shared::db::run(&issuer.pool, move |conn| db::find_by_email(conn, &email)).await?;
+    let user = database::run(&issuer.pool, move |conn| db::find_by_email(conn, &email)).await?;
     let verdict = issuer
         .hasher
         .verify(
@@ -125,7 +125,7 @@ pub async fn signin(
 async fn rehash(issuer: &Issuer, user: &User, credentials: Credentials) {
     let id = user.id.clone();
     let result = match issuer.hasher.hash(credentials.password).await {
-        Ok(hash) => shared::db::write(&issuer.pool, move |conn| {
+        Ok(hash) => database::write(&issuer.pool, move |conn| {
             db::update_password_hash(conn, &id, &hash)
         })
         .await

@@ -11,9 +11,9 @@ use crate::routes;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::{HttpResponse, web};
-use shared::db::Pool;
-use shared::http::Problem;
-use shared::startup::Service;
+use database::Pool;
+use service::http::Problem;
+use service::{Databases, Service, StartupError};
 use utoipa::OpenApi;
 
 /// Everything a request handler of the issuer needs.
@@ -24,12 +24,10 @@ pub struct Issuer {
     pub rate_limiter: RateLimiter,
 }
 
-pub type StartupError = Box<dyn std::error::Error + Send + Sync>;
-
 impl Issuer {
     /// Connects (retrying while the database is not up yet) and migrates.
     pub fn build(config: &Config) -> Result<Self, StartupError> {
-        let pool = shared::db::connect(&config.database_url, &MIGRATIONS, &config.pool)?;
+        let pool = connect(config)?;
         let keys = KeyRing::load(
             &config.token,
             config.private_key_file.as_deref(),
@@ -51,8 +49,9 @@ impl Issuer {
         })
     }
 
-    pub async fn is_ready(&self) -> bool {
-        shared::db::ready(&self.pool, &MIGRATIONS).await
+    /// What the issuer's `/ready` checks.
+    pub fn databases(&self) -> Databases {
+        Databases::default().with(self.pool.clone(), &MIGRATIONS)
     }
 }
 
@@ -92,37 +91,23 @@ pub async fn jwks(issuer: web::Data<Issuer>) -> Result<HttpResponse, Problem> {
         title = "issuer",
         description = "Sign-up and sign-in; mints the tokens tasks-api verifies."
     ),
-    paths(routes::signup, routes::signin, jwks, shared::http::health, ready),
-    components(schemas(Problem, shared::http::FieldError))
+    paths(routes::signup, routes::signin, jwks)
 )]
 pub struct ApiDoc;
 
-/// Whether the database answers and every migration is applied.
-#[utoipa::path(get, path = "/ready", tag = "operations",
-    responses(
-        (status = 200, description = "Ready to serve"),
-        (status = 503, description = "The database is not ready", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn ready(issuer: web::Data<Issuer>) -> Result<HttpResponse, Problem> {
-    shared::http::readiness(issuer.is_ready().await)
-}
-
 /// Connects, migrates and binds the issuer's own server (port 0 binds a free port).
 pub async fn build(config: Config) -> Result<Service, StartupError> {
-    let (host, port, cors_origins) = (
-        config.host.clone(),
-        config.port,
-        config.cors_origins.clone(),
-    );
+    let listen = config.common.listen.clone();
     let issuer = web::Data::new(web::block(move || Issuer::build(&config)).await??);
-    let openapi = web::Data::new(ApiDoc::openapi());
-    Ok(Service::bind(&host, port, cors_origins, move |cfg| {
-        cfg.app_data(issuer.clone())
-            .app_data(openapi.clone())
-            .configure(configure)
-            .service(web::resource("/ready").route(web::get().to(ready)))
-            .service(web::resource("/openapi.json").route(web::get().to(shared::http::openapi)));
-    })?)
+    let databases = issuer.databases();
+    Ok(Service::bind(
+        &listen,
+        ApiDoc::openapi(),
+        databases,
+        move |cfg| {
+            cfg.app_data(issuer.clone()).configure(configure);
+        },
+    )?)
 }
 
 /// Stores a new signing key in the issuer's database (see [`crate::keys::rotate`]).
@@ -134,6 +119,17 @@ pub fn rotate_key(config: &Config) -> Result<(String, chrono::NaiveDateTime), St
                 .into(),
         );
     }
-    let pool = shared::db::connect(&config.database_url, &MIGRATIONS, &config.pool)?;
-    Ok(crate::keys::rotate(&config.token, &mut *pool.get()?)?)
+    Ok(crate::keys::rotate(
+        &config.token,
+        &mut *connect(config)?.get()?,
+    )?)
+}
+
+/// Connects (retrying while the database is not up yet) and migrates.
+fn connect(config: &Config) -> Result<Pool, database::StartupError> {
+    database::connect(
+        &config.common.database_url,
+        &MIGRATIONS,
+        &config.common.pool,
+    )
 }

@@ -3,9 +3,9 @@
 
 use reqwest::Client;
 use serde_json::json;
-use shared::testing::{PrivateCluster, Process, TestDatabase, kill_during_burst, outage};
 use std::process::Command;
 use std::time::Duration;
+use test_support::{PrivateCluster, Process, TestDatabase, kill_during_burst, outage};
 
 const SECRET: &str = "fault-test-secret-of-at-least-32-bytes!!";
 const PASSWORD: &str = "correct horse battery";

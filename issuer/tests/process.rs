@@ -1,8 +1,8 @@
 //! Tests of the issuer as a process: how it refuses to start, and what its logs never contain.
 
-use shared::testing::Process;
 use std::process::Command;
 use std::time::{Duration, Instant};
+use test_support::Process;
 
 const SECRET: &str = "process-test-secret-of-at-least-32-bytes!";
 
@@ -129,5 +129,14 @@ fn logs_never_show_a_password_a_token_a_hash_or_the_secret() {
     assert!(
         !logs.contains(signature),
         "part of the token appears in the logs"
+    );
+}
+
+#[test]
+fn the_command_line_answers_help_and_version_and_refuses_what_it_does_not_know() {
+    test_support::assert_command_line(
+        env!("CARGO_BIN_EXE_issuer"),
+        env!("CARGO_PKG_VERSION"),
+        &["rotate-key"],
     );
 }

@@ -6,9 +6,8 @@
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use shared::keys::PrivateKey;
-use shared::token::{
-    Signer, SigningAlgorithm, TokenConfig, TokenSettings, TokenSubject, Verifier, VerifyingKey,
-};
+use shared::mint::{Signer, TokenSubject};
+use shared::token::{SigningAlgorithm, TokenConfig, TokenSettings, Verifier, VerifyingKey};
 use std::hint::black_box;
 
 fn settings(algorithm: &str, secret: Option<&str>) -> TokenSettings {

@@ -97,6 +97,7 @@ impl Secret {
     }
 
     /// A fresh random secret, for the standalone mode's one-command start.
+    #[cfg(feature = "mint")]
     pub fn generate() -> Self {
         use rand::Rng;
         let bytes: [u8; 32] = rand::rng().random();
@@ -150,6 +151,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "mint")]
     fn generated_secrets_are_long_enough_and_differ() {
         let (a, b) = (Secret::generate(), Secret::generate());
         assert!(a.expose().len() >= MIN_SECRET_BYTES);

@@ -5,12 +5,12 @@
 use crate::token::SigningAlgorithm;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::EncodingKey;
 use jsonwebtoken::jwk::{
     AlgorithmParameters, CommonParameters, EllipticCurve, EllipticCurveKeyParameters,
-    EllipticCurveKeyType, Jwk, JwkSet, KeyAlgorithm, OctetKeyPairParameters, OctetKeyPairType,
-    PublicKeyUse, RSAKeyParameters, RSAKeyType, ThumbprintHash,
+    EllipticCurveKeyType, Jwk, JwkSet, OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse,
+    RSAKeyParameters, RSAKeyType, ThumbprintHash,
 };
-use jsonwebtoken::{DecodingKey, EncodingKey};
 use std::fmt;
 
 /// Why a key could not be made or read. It never carries key material.
@@ -120,16 +120,6 @@ pub fn jwks_document<'k>(keys: impl IntoIterator<Item = &'k PrivateKey>) -> Vec<
     serde_json::to_vec(&JwkSet { keys }).expect("a JWK set always serializes")
 }
 
-/// Reads a public key PEM (`BEGIN PUBLIC KEY`) for `algorithm`.
-pub fn decoding_key_from_pem(algorithm: SigningAlgorithm, pem: &[u8]) -> Option<DecodingKey> {
-    match algorithm {
-        SigningAlgorithm::HS256 => None,
-        SigningAlgorithm::EdDSA => DecodingKey::from_ed_pem(pem).ok(),
-        SigningAlgorithm::ES256 => DecodingKey::from_ec_pem(pem).ok(),
-        SigningAlgorithm::RS256 => DecodingKey::from_rsa_pem(pem).ok(),
-    }
-}
-
 fn public_jwk(algorithm: SigningAlgorithm, pem: &str) -> Option<Jwk> {
     use ed25519_dalek::pkcs8::DecodePrivateKey;
     let parameters = match algorithm {
@@ -171,22 +161,13 @@ fn public_jwk(algorithm: SigningAlgorithm, pem: &str) -> Option<Jwk> {
     let mut jwk = Jwk {
         common: CommonParameters {
             public_key_use: Some(PublicKeyUse::Signature),
-            key_algorithm: Some(key_algorithm(algorithm)),
+            key_algorithm: Some(algorithm.jwk()),
             ..Default::default()
         },
         algorithm: parameters,
     };
     jwk.common.key_id = Some(jwk.thumbprint(ThumbprintHash::SHA256).ok()?);
     Some(jwk)
-}
-
-pub(crate) fn key_algorithm(algorithm: SigningAlgorithm) -> KeyAlgorithm {
-    match algorithm {
-        SigningAlgorithm::HS256 => KeyAlgorithm::HS256,
-        SigningAlgorithm::EdDSA => KeyAlgorithm::EdDSA,
-        SigningAlgorithm::ES256 => KeyAlgorithm::ES256,
-        SigningAlgorithm::RS256 => KeyAlgorithm::RS256,
-    }
 }
 
 #[cfg(test)]

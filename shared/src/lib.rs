@@ -1,13 +1,13 @@
-//! What the issuer and tasks-api must agree on: the token (claims, settings, the secret), the
-//! configuration rules, the database plumbing and the HTTP error format. Keeping these in one
-//! crate is what makes "a token the issuer mints is a token tasks-api accepts" a compile-time fact.
+//! The contract between the issuer and tasks-api: the claims a token carries, the token settings,
+//! the secret's configuration, and verifying (with the JWKS cache that verifying needs). Signing
+//! and private keys are behind the `mint` feature, which only the issuer enables. Keeping both
+//! halves in one crate is what makes "a token the issuer mints is a token tasks-api accepts" a
+//! compile-time fact.
 
 pub mod config;
-pub mod db;
-pub mod http;
 pub mod jwks;
+#[cfg(feature = "mint")]
 pub mod keys;
-pub mod startup;
-#[cfg(feature = "testing")]
-pub mod testing;
+#[cfg(feature = "mint")]
+pub mod mint;
 pub mod token;

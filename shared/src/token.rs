@@ -1,14 +1,13 @@
 //! The token: what it claims, how it is signed and how it is verified (RFC 7519, RFC 8725).
 //!
-//! Handlers see only [`Signer::encode`] and [`Verifier::decode`]. Which key signs and which keys
-//! verify is decided here, from [`TokenSettings`]: HS256 with the shared secret, or an asymmetric
-//! algorithm whose public keys come from a file or a JWKS ([`crate::jwks`]).
+//! The issuer signs with `mint::Signer`; tasks-api sees only [`Verifier::decode`]. Which key
+//! signs and which keys verify follows from [`TokenSettings`]: HS256 with the shared secret, or an
+//! asymmetric algorithm whose public keys come from a file or a JWKS ([`crate::jwks`]).
 
 use crate::config::{ConfigError, Secret};
 use crate::jwks::JwksCache;
-use crate::keys::{KeyError, PrivateKey};
-use chrono::{DateTime, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::jwk::KeyAlgorithm;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 
 /// The token settings as they arrive from the environment, before they are checked.
@@ -78,6 +77,16 @@ impl SigningAlgorithm {
             Self::EdDSA => Algorithm::EdDSA,
             Self::ES256 => Algorithm::ES256,
             Self::RS256 => Algorithm::RS256,
+        }
+    }
+
+    /// The algorithm as a JWK's `alg` names it.
+    pub fn jwk(self) -> KeyAlgorithm {
+        match self {
+            Self::HS256 => KeyAlgorithm::HS256,
+            Self::EdDSA => KeyAlgorithm::EdDSA,
+            Self::ES256 => KeyAlgorithm::ES256,
+            Self::RS256 => KeyAlgorithm::RS256,
         }
     }
 
@@ -193,20 +202,6 @@ pub struct Claims {
     pub jti: String,
 }
 
-/// Whom a token is about.
-pub struct TokenSubject<'a> {
-    pub id: &'a str,
-    pub email: &'a str,
-    pub name: &'a str,
-}
-
-/// A freshly minted token and when it stops being accepted.
-pub struct IssuedToken {
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
-    pub expires_in: u64,
-}
-
 /// Why a token was refused. Deliberately coarse: the client learns only "invalid token"; the
 /// kind is for the log.
 #[derive(Debug, thiserror::Error)]
@@ -224,68 +219,6 @@ pub enum TokenError {
 impl From<jsonwebtoken::errors::Error> for TokenError {
     fn from(e: jsonwebtoken::errors::Error) -> Self {
         TokenError::Rejected(e.into_kind())
-    }
-}
-
-/// Mints tokens. Only the issuer holds one.
-pub struct Signer {
-    key: EncodingKey,
-    header: Header,
-    issuer: String,
-    audience: String,
-    ttl_seconds: u64,
-}
-
-impl Signer {
-    /// HS256 with the shared secret.
-    pub fn with_secret(settings: &TokenSettings, secret: &Secret) -> Self {
-        Self::with_key(
-            settings,
-            EncodingKey::from_secret(secret.expose()),
-            Header::new(Algorithm::HS256),
-        )
-    }
-
-    /// An asymmetric key; its `kid` goes into every token's header.
-    pub fn with_private_key(settings: &TokenSettings, key: &PrivateKey) -> Result<Self, KeyError> {
-        let mut header = Header::new(key.algorithm().jwt());
-        header.kid = Some(key.kid());
-        Ok(Self::with_key(settings, key.encoding_key()?, header))
-    }
-
-    fn with_key(settings: &TokenSettings, key: EncodingKey, header: Header) -> Self {
-        Self {
-            key,
-            header,
-            issuer: settings.issuer.clone(),
-            audience: settings.audience.clone(),
-            ttl_seconds: settings.ttl_seconds,
-        }
-    }
-
-    pub fn encode(
-        &self,
-        subject: TokenSubject<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<IssuedToken, TokenError> {
-        let iat = now.timestamp();
-        let exp = iat + self.ttl_seconds as i64;
-        let claims = Claims {
-            sub: subject.id.to_owned(),
-            email: subject.email.to_owned(),
-            name: subject.name.to_owned(),
-            iat,
-            exp,
-            iss: self.issuer.clone(),
-            aud: self.audience.clone(),
-            jti: uuid::Uuid::new_v4().to_string(),
-        };
-        let token = jsonwebtoken::encode(&self.header, &claims, &self.key)?;
-        Ok(IssuedToken {
-            token,
-            expires_at: DateTime::from_timestamp(exp, 0).unwrap_or(now),
-            expires_in: self.ttl_seconds,
-        })
     }
 }
 
@@ -318,6 +251,23 @@ pub struct VerifyingKey {
     pub kid: Option<String>,
     pub algorithm: Algorithm,
     pub key: DecodingKey,
+}
+
+impl VerifyingKey {
+    /// Reads a public key PEM (`BEGIN PUBLIC KEY`) for `algorithm`.
+    pub fn from_pem(algorithm: SigningAlgorithm, pem: &[u8]) -> Option<Self> {
+        let key = match algorithm {
+            SigningAlgorithm::HS256 => None,
+            SigningAlgorithm::EdDSA => DecodingKey::from_ed_pem(pem).ok(),
+            SigningAlgorithm::ES256 => DecodingKey::from_ec_pem(pem).ok(),
+            SigningAlgorithm::RS256 => DecodingKey::from_rsa_pem(pem).ok(),
+        }?;
+        Some(Self {
+            kid: None,
+            algorithm: algorithm.jwt(),
+            key,
+        })
+    }
 }
 
 /// Where a verifier's keys come from.
@@ -488,9 +438,13 @@ pub(crate) fn pick<'k>(keys: &'k [VerifyingKey], kid: Option<&str>) -> Option<&'
     })
 }
 
-#[cfg(test)]
+// The tests mint tokens to verify: `cargo test` from the workspace enables `mint`.
+#[cfg(all(test, feature = "mint"))]
 mod tests {
     use super::*;
+    use crate::mint::{Signer, TokenSubject};
+    use chrono::Utc;
+    use jsonwebtoken::{EncodingKey, Header};
     use serde_json::{Value, json};
 
     const SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";

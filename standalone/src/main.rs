@@ -1,37 +1,34 @@
 //! The whole system in one process: the issuer and tasks-api on one port, with the same paths as
 //! behind the proxy, on SQLite files under `data/` by default. One command, nothing to install.
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
+use clap::Parser;
 use issuer::Issuer;
 use serde::Deserialize;
+use service::config::Listen;
+use service::{Service, StartupError};
 use shared::config::{ConfigError, Secret};
-use shared::http::Problem;
 use shared::jwks::{FetchError, FetchFuture, Fetched, JwksCache, JwksSource};
-use shared::startup::Service;
 use shared::token::{TokenConfig, Verifier};
 use std::process::ExitCode;
 use tasks_api::TasksApi;
 use utoipa::OpenApi;
 
+/// The issuer and tasks-api in one process, on SQLite files under `data/` unless told otherwise.
+/// Configured by environment variables (and a `.env` file); see the README.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {}
+
 /// The standalone process's own settings; everything else is the services' own variables.
 #[derive(Deserialize)]
-struct Raw {
-    #[serde(default = "default_host")]
-    host: String,
-    #[serde(default = "default_port")]
-    port: u16,
+struct Databases {
     #[serde(default = "default_issuer_database_url")]
     issuer_database_url: String,
     #[serde(default = "default_tasks_database_url")]
     tasks_database_url: String,
 }
 
-fn default_host() -> String {
-    "127.0.0.1".into()
-}
-fn default_port() -> u16 {
-    8000
-}
 fn default_issuer_database_url() -> String {
     "sqlite://data/issuer.db".into()
 }
@@ -40,7 +37,7 @@ fn default_tasks_database_url() -> String {
 }
 
 struct Config {
-    raw: Raw,
+    listen: Listen,
     issuer: issuer::Config,
     tasks: tasks_api::Config,
     secret_generated: bool,
@@ -48,7 +45,7 @@ struct Config {
 
 fn configure() -> Result<Config, ConfigError> {
     let pairs = shared::config::env_pairs();
-    let raw: Raw = shared::config::from_pairs(pairs.clone())?;
+    let databases: Databases = shared::config::from_pairs(pairs.clone())?;
     let token_config: TokenConfig = shared::config::from_pairs(pairs.clone())?;
     let secret_configured = token_config.better_auth_secret.is_some();
     let token = token_config.check(Some(Secret::generate))?;
@@ -64,22 +61,15 @@ fn configure() -> Result<Config, ConfigError> {
         pairs
     };
     Ok(Config {
-        issuer: issuer::Config::with_token(with_database(&raw.issuer_database_url), token.clone())?,
-        tasks: tasks_api::Config::with_token(with_database(&raw.tasks_database_url), token)?,
-        raw,
+        issuer: issuer::Config::with_token(
+            with_database(&databases.issuer_database_url),
+            token.clone(),
+        )?,
+        tasks: tasks_api::Config::with_token(with_database(&databases.tasks_database_url), token)?,
+        listen: Listen::from_pairs(pairs, 8000)?,
         secret_generated,
     })
 }
-
-/// Ready when both databases are.
-async fn ready(
-    issuer: web::Data<Issuer>,
-    tasks: web::Data<TasksApi>,
-) -> Result<HttpResponse, Problem> {
-    shared::http::readiness(issuer.is_ready().await && tasks.is_ready().await)
-}
-
-type StartupError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The issuer in this process, as tasks-api's JWKS: its keys without an HTTP round trip.
 struct LocalJwks(web::Data<Issuer>);
@@ -98,14 +88,17 @@ impl JwksSource for LocalJwks {
 
 async fn start(config: Config) -> Result<Service, StartupError> {
     let (issuer_config, tasks_config) = (config.issuer, config.tasks);
-    let cors_origins = issuer_config.cors_origins.clone();
     let issuer = web::Data::new(web::block(move || Issuer::build(&issuer_config)).await??);
     let token = &tasks_config.token;
     let verifier = web::Data::new(match &token.secret {
         Some(secret) => Verifier::with_secret(token, secret),
         None => {
             let source = Box::new(LocalJwks(issuer.clone()));
-            let cache = JwksCache::load(source, &token.algorithms, tasks_config.pool.startup_wait);
+            let cache = JwksCache::load(
+                source,
+                &token.algorithms,
+                tasks_config.common.pool.startup_wait,
+            );
             Verifier::with_jwks(token, cache.await?)
         }
     });
@@ -113,32 +106,30 @@ async fn start(config: Config) -> Result<Service, StartupError> {
     let mut document = issuer::startup::ApiDoc::openapi();
     document.merge(tasks_api::startup::ApiDoc::openapi());
     document.info.title = "issuer + tasks-api (standalone)".into();
-    let openapi = web::Data::new(document);
+    let databases = issuer
+        .databases()
+        .with(tasks.pool.clone(), &tasks_api::db::MIGRATIONS);
     Ok(Service::bind(
-        &config.raw.host,
-        config.raw.port,
-        cors_origins,
+        &config.listen,
+        document,
+        databases,
         move |cfg| {
             cfg.app_data(issuer.clone())
                 .app_data(tasks.clone())
                 .app_data(verifier.clone())
-                .app_data(openapi.clone())
                 .configure(issuer::configure)
-                .configure(tasks_api::configure)
-                .service(web::resource("/ready").route(web::get().to(ready)))
-                .service(
-                    web::resource("/openapi.json").route(web::get().to(shared::http::openapi)),
-                );
+                .configure(tasks_api::configure);
         },
     )?)
 }
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    shared::startup::init_logging();
+    Cli::parse();
+    service::init_logging();
     let config = match configure() {
         Ok(config) => config,
-        Err(e) => return shared::startup::fail(&e),
+        Err(e) => return service::fail(&e),
     };
     if config.secret_generated {
         log::warn!("************************************************************************");
@@ -147,15 +138,15 @@ async fn main() -> ExitCode {
         log::warn!("again. Set BETTER_AUTH_SECRET (openssl rand -base64 48) to keep them.");
         log::warn!("************************************************************************");
     }
-    let host = config.raw.host.clone();
+    let host = config.listen.host.clone();
     match start(config).await {
-        Ok(service) => {
+        Ok(server) => {
             log::info!(
                 "standalone (issuer + tasks-api) listening on http://{host}:{}",
-                service.port()
+                server.port()
             );
-            shared::startup::exit_code(service.run_until_stopped().await)
+            service::exit_code(server.run_until_stopped().await)
         }
-        Err(e) => shared::startup::fail(&*e),
+        Err(e) => service::fail(&*e),
     }
 }

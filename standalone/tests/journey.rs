@@ -3,8 +3,8 @@
 
 use reqwest::Client;
 use serde_json::{Value, json};
-use shared::testing::Process;
 use std::process::Command;
+use test_support::Process;
 
 fn standalone(dir: &std::path::Path) -> Process {
     Process::start(standalone_command(dir))

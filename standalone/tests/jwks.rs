@@ -3,7 +3,7 @@
 
 use reqwest::Client;
 use serde_json::{Value, json};
-use shared::testing::TestDatabase;
+use test_support::TestDatabase;
 
 struct Issuer {
     url: String,

@@ -7,7 +7,8 @@ use actix_web::test::TestRequest;
 use actix_web::web;
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
-use shared::token::{Signer, TokenConfig, TokenSubject, Verifier};
+use shared::mint::{Signer, TokenSubject};
+use shared::token::{TokenConfig, Verifier};
 use std::hint::black_box;
 
 fn auth_path(c: &mut Criterion) {

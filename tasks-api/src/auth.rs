@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use shared::http::Problem;
+use service::http::Problem;
 use shared::token::Verifier;
 use std::future::{Ready, ready};
 

@@ -1,34 +1,18 @@
 //! tasks-api's configuration, read once from the environment and checked at start.
 
 use serde::Deserialize;
+use service::config::Common;
 use shared::config::ConfigError;
-use shared::db::{DatabaseUrl, PoolConfig, PoolSettings};
 use shared::token::{TokenConfig, TokenSettings};
 
 #[derive(Deserialize)]
 struct Raw {
-    #[serde(default = "default_database_url")]
-    database_url: String,
-    #[serde(default = "default_host")]
-    host: String,
-    #[serde(default = "default_port")]
-    port: u16,
-    cors_origins: Option<String>,
     jwks_url: Option<String>,
     jwt_public_key_file: Option<String>,
     #[serde(default = "default_list_cache_bytes")]
     list_cache_bytes: u64,
 }
 
-fn default_database_url() -> String {
-    "sqlite://data/tasks.db".into()
-}
-fn default_host() -> String {
-    "127.0.0.1".into()
-}
-fn default_port() -> u16 {
-    8002
-}
 fn default_list_cache_bytes() -> u64 {
     8 << 20
 }
@@ -51,14 +35,10 @@ pub(crate) fn public_keys_required() -> ConfigError {
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub database_url: DatabaseUrl,
-    pub host: String,
-    pub port: u16,
+    pub common: Common,
     pub token: TokenSettings,
     /// Required with an asymmetric algorithm, unused with HS256.
     pub public_keys: Option<PublicKeys>,
-    pub cors_origins: Vec<String>,
-    pub pool: PoolSettings,
     /// The most bytes of written task lists kept for sending again (see `list_cache`).
     pub list_cache_bytes: u64,
 }
@@ -92,7 +72,7 @@ impl Config {
         V: Into<String>,
     {
         let raw: Raw = shared::config::from_pairs(pairs.clone())?;
-        let pool: PoolConfig = shared::config::from_pairs(pairs)?;
+        let common = Common::from_pairs(pairs, 8002, "sqlite://data/tasks.db")?;
         let invalid = |variable, reason: &str| ConfigError::Invalid {
             variable,
             reason: reason.into(),
@@ -118,13 +98,9 @@ impl Config {
             ));
         }
         Ok(Self {
-            database_url: DatabaseUrl::parse(&raw.database_url)?,
-            host: raw.host,
-            port: raw.port,
+            common,
             token,
             public_keys,
-            cors_origins: shared::config::comma_list(raw.cors_origins.as_deref()),
-            pool: pool.check()?,
             list_cache_bytes: raw.list_cache_bytes,
         })
     }

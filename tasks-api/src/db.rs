@@ -1,6 +1,6 @@
 //! tasks-api's table and queries: plain functions over a connection, called through
-//! `shared::db::run` (or `write`) so that none of them runs on an async worker. Each query runs
-//! on the backend's own connection (`shared::on_backend!`), so that a cached statement is only
+//! `database::run` (or `write`) so that none of them runs on an async worker. Each query runs
+//! on the backend's own connection (`database::on_backend!`), so that a cached statement is only
 //! bound, not written out again. Every query takes the verified [`Owner`] and is scoped by its
 //! id, so another user's task is simply not found, and a row is read without its `user_id`: the
 //! caller already holds it.
@@ -8,8 +8,8 @@
 use crate::auth::Owner;
 use crate::domain::{ListFilter, NewTask, TaskChanges, TaskId};
 use chrono::NaiveDateTime;
+use database::{DbConnection, DbError, Migrations, Timestamp};
 use diesel::prelude::*;
-use shared::db::{DbConnection, DbError, Migrations, Timestamp};
 
 pub static MIGRATIONS: Migrations = Migrations {
     sqlite: diesel_migrations::embed_migrations!("../migrations/tasks/sqlite"),
@@ -69,7 +69,7 @@ struct Changes {
 }
 
 pub fn insert(conn: &mut DbConnection, owner: &Owner, task: NewTask) -> Result<Task, DbError> {
-    let now = shared::db::now();
+    let now = database::now();
     let row = NewRow {
         user_id: owner.user_id().to_owned(),
         title: task.title.into_inner(),
@@ -79,7 +79,7 @@ pub fn insert(conn: &mut DbConnection, owner: &Owner, task: NewTask) -> Result<T
         updated_at: now,
     };
     Ok(
-        shared::on_backend!(conn => diesel::insert_into(tasks::table)
+        database::on_backend!(conn => diesel::insert_into(tasks::table)
         .values(row)
         .returning(Task::as_returning())
         .get_result(conn))?,
@@ -116,7 +116,7 @@ pub fn list(
         }};
     }
     let mine = tasks::user_id.eq(owner.user_id());
-    shared::on_backend!(conn => match filter.completed {
+    database::on_backend!(conn => match filter.completed {
         None => page_and_total!(conn, mine),
         Some(completed) => page_and_total!(conn, mine.and(tasks::completed.eq(completed))),
     })
@@ -124,7 +124,7 @@ pub fn list(
 
 /// How many times the owner's tasks have changed: 0 for a user who has never had one.
 pub fn list_version(conn: &mut DbConnection, owner: &Owner) -> Result<i64, DbError> {
-    let version = shared::on_backend!(conn => task_lists::table
+    let version = database::on_backend!(conn => task_lists::table
         .find(owner.user_id())
         .select(task_lists::version)
         .first(conn)
@@ -133,7 +133,7 @@ pub fn list_version(conn: &mut DbConnection, owner: &Owner) -> Result<i64, DbErr
 }
 
 pub fn get(conn: &mut DbConnection, owner: &Owner, id: TaskId) -> Result<Task, DbError> {
-    Ok(shared::on_backend!(conn => tasks::table
+    Ok(database::on_backend!(conn => tasks::table
         .filter(tasks::id.eq(id.0).and(tasks::user_id.eq(owner.user_id())))
         .select(Task::as_select())
         .first(conn))?)
@@ -152,9 +152,9 @@ pub fn update(
         title: changes.title.map(|t| t.into_inner()),
         description: changes.description.map(|d| d.map(|d| d.into_inner())),
         completed: changes.completed,
-        updated_at: shared::db::now(),
+        updated_at: database::now(),
     };
-    Ok(shared::on_backend!(conn => diesel::update(
+    Ok(database::on_backend!(conn => diesel::update(
         tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(owner.user_id())))
     )
     .set(changes)
@@ -163,8 +163,8 @@ pub fn update(
 }
 
 pub fn toggle(conn: &mut DbConnection, owner: &Owner, id: TaskId) -> Result<Task, DbError> {
-    let now = shared::db::now();
-    Ok(shared::on_backend!(conn => diesel::update(
+    let now = database::now();
+    Ok(database::on_backend!(conn => diesel::update(
         tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(owner.user_id())))
     )
     .set((
@@ -177,7 +177,7 @@ pub fn toggle(conn: &mut DbConnection, owner: &Owner, id: TaskId) -> Result<Task
 
 /// Whether a task was deleted (false: there was no such task of this user).
 pub fn delete(conn: &mut DbConnection, owner: &Owner, id: TaskId) -> Result<bool, DbError> {
-    let deleted = shared::on_backend!(conn => diesel::delete(
+    let deleted = database::on_backend!(conn => diesel::delete(
         tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(owner.user_id())))
     )
     .execute(conn))?;

@@ -2,7 +2,7 @@
 //! characters, not bytes.
 
 use serde::{Deserialize, Deserializer};
-use shared::http::{Problem, field};
+use service::http::{Problem, field};
 
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 2000;

@@ -13,9 +13,9 @@ use crate::db::{self, Task};
 use crate::domain::ListFilter;
 use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
+use database::Pool;
 use quick_cache::{Equivalent, Weighter, sync::Cache};
-use shared::db::Pool;
-use shared::http::Problem;
+use service::http::Problem;
 use std::sync::Arc;
 
 /// One page of a user's list as sent: its JSON body and its `X-Total-Count`.
@@ -94,7 +94,7 @@ impl ListCache {
             filter: &filter,
         });
         let reader = owner.clone();
-        let read = shared::db::run(pool, move |conn| {
+        let read = database::run(pool, move |conn| {
             let version = db::list_version(conn, &reader)?;
             if let Some(page) = kept.filter(|page| page.version == version) {
                 return Ok(Read::Unchanged(page));

@@ -1,18 +1,26 @@
+use clap::Parser;
 use std::process::ExitCode;
 use tasks_api::Config;
 
+/// tasks-api: per-user tasks, for bearers of a token it can verify. Configured by environment
+/// variables (and a `.env` file); see the README.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {}
+
 #[actix_web::main]
 async fn main() -> ExitCode {
-    shared::startup::init_logging();
+    Cli::parse();
+    service::init_logging();
     let config = match Config::from_env() {
         Ok(config) => config,
-        Err(e) => return shared::startup::fail(&e),
+        Err(e) => return service::fail(&e),
     };
     match tasks_api::build(config).await {
-        Ok(service) => {
-            log::info!("tasks-api listening on port {}", service.port());
-            shared::startup::exit_code(service.run_until_stopped().await)
+        Ok(server) => {
+            log::info!("tasks-api listening on port {}", server.port());
+            service::exit_code(server.run_until_stopped().await)
         }
-        Err(e) => shared::startup::fail(&*e),
+        Err(e) => service::fail(&*e),
     }
 }

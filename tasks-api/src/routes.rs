@@ -10,9 +10,9 @@ use crate::startup::TasksApi;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{ContentType, LOCATION};
 use actix_web::{HttpResponse, HttpResponseBuilder, web};
+use database::{DbError, Timestamp};
 use serde::Serialize;
-use shared::db::{DbError, Timestamp};
-use shared::http::{Json, Problem};
+use service::http::{Json, Problem};
 
 /// A string as JSON text, quotes and escapes included. The owner's id is escaped once per
 /// response and copied into every task shown: escaping it again for each task of a list took
@@ -201,7 +201,7 @@ pub async fn create(
 ) -> Result<HttpResponse, Problem> {
     let task = NewTask::try_from(body.0)?;
     let writer = owner.clone();
-    let task = shared::db::write(&api.pool, move |conn| db::insert(conn, &writer, task)).await?;
+    let task = database::write(&api.pool, move |conn| db::insert(conn, &writer, task)).await?;
     let location = format!("/api/{}/tasks/{}", owner.user_id(), task.id);
     one_task(
         HttpResponse::Created().insert_header((LOCATION, location)),
@@ -227,7 +227,7 @@ pub async fn read(
 ) -> Result<HttpResponse, Problem> {
     let id = task_id(&path.1)?;
     let reader = owner.clone();
-    let task = shared::db::run(&api.pool, move |conn| db::get(conn, &reader, id))
+    let task = database::run(&api.pool, move |conn| db::get(conn, &reader, id))
         .await
         .map_err(task_problem)?;
     one_task(&mut HttpResponse::Ok(), &owner, &task)
@@ -257,7 +257,7 @@ pub async fn update(
     let id = task_id(&path.1)?;
     let changes = TaskChanges::try_from(body.0)?;
     let writer = owner.clone();
-    let task = shared::db::write(&api.pool, move |conn| {
+    let task = database::write(&api.pool, move |conn| {
         db::update(conn, &writer, id, changes)
     })
     .await
@@ -281,7 +281,7 @@ pub async fn delete(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
     let id = task_id(&path.1)?;
-    let deleted = shared::db::write(&api.pool, move |conn| db::delete(conn, &owner, id)).await?;
+    let deleted = database::write(&api.pool, move |conn| db::delete(conn, &owner, id)).await?;
     if !deleted {
         return Err(not_found());
     }
@@ -308,7 +308,7 @@ pub async fn toggle(
 ) -> Result<HttpResponse, Problem> {
     let id = task_id(&path.1)?;
     let writer = owner.clone();
-    let task = shared::db::write(&api.pool, move |conn| db::toggle(conn, &writer, id))
+    let task = database::write(&api.pool, move |conn| db::toggle(conn, &writer, id))
         .await
         .map_err(task_problem)?;
     one_task(&mut HttpResponse::Ok(), &owner, &task)

@@ -6,12 +6,11 @@ use crate::db::MIGRATIONS;
 use crate::list_cache::ListCache;
 use crate::{auth, routes};
 use actix_web::middleware::from_fn;
-use actix_web::{HttpResponse, web};
+use actix_web::web;
+use database::Pool;
+use service::{Databases, Service, StartupError};
 use shared::config::ConfigError;
-use shared::db::Pool;
-use shared::http::Problem;
 use shared::jwks::{JwksCache, JwksUrl};
-use shared::startup::Service;
 use shared::token::{Verifier, VerifyingKey};
 use utoipa::OpenApi;
 
@@ -21,19 +20,22 @@ pub struct TasksApi {
     pub lists: ListCache,
 }
 
-pub type StartupError = Box<dyn std::error::Error + Send + Sync>;
-
 impl TasksApi {
     /// Connects (retrying while the database is not up yet) and migrates.
     pub fn build(config: &Config) -> Result<Self, StartupError> {
         Ok(Self {
-            pool: shared::db::connect(&config.database_url, &MIGRATIONS, &config.pool)?,
+            pool: database::connect(
+                &config.common.database_url,
+                &MIGRATIONS,
+                &config.common.pool,
+            )?,
             lists: ListCache::new(config.list_cache_bytes),
         })
     }
 
-    pub async fn is_ready(&self) -> bool {
-        shared::db::ready(&self.pool, &MIGRATIONS).await
+    /// What tasks-api's `/ready` checks.
+    pub fn databases(&self) -> Databases {
+        Databases::default().with(self.pool.clone(), &MIGRATIONS)
     }
 }
 
@@ -79,21 +81,10 @@ impl utoipa::Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "tasks-api", description = "Per-user tasks; every route takes a bearer token whose subject is the path's user."),
-    paths(routes::list, routes::create, routes::read, routes::update, routes::delete, routes::toggle, shared::http::health, ready),
-    components(schemas(Problem, shared::http::FieldError)),
+    paths(routes::list, routes::create, routes::read, routes::update, routes::delete, routes::toggle),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
-
-/// Whether the database answers and every migration is applied.
-#[utoipa::path(get, path = "/ready", tag = "operations",
-    responses(
-        (status = 200, description = "Ready to serve"),
-        (status = 503, description = "The database is not ready", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn ready(api: web::Data<TasksApi>) -> Result<HttpResponse, Problem> {
-    shared::http::readiness(api.is_ready().await)
-}
 
 /// The verifier the configuration calls for; with `JWKS_URL`, once the key set is fetched
 /// (retried while the issuer is not up yet, as long as the database would be).
@@ -107,7 +98,7 @@ pub async fn verifier(config: &Config) -> Result<Verifier, StartupError> {
             let cache = JwksCache::load(
                 Box::new(source),
                 &token.algorithms,
-                config.pool.startup_wait,
+                config.common.pool.startup_wait,
             )
             .await
             .map_err(|e| invalid("JWKS_URL", e.to_string()))?;
@@ -123,13 +114,7 @@ pub async fn verifier(config: &Config) -> Result<Verifier, StartupError> {
             let key = token
                 .algorithms
                 .iter()
-                .find_map(|&algorithm| {
-                    Some(VerifyingKey {
-                        kid: None,
-                        algorithm: algorithm.jwt(),
-                        key: shared::keys::decoding_key_from_pem(algorithm, &pem)?,
-                    })
-                })
+                .find_map(|&algorithm| VerifyingKey::from_pem(algorithm, &pem))
                 .ok_or_else(|| {
                     invalid(
                         "JWT_PUBLIC_KEY_FILE",
@@ -144,20 +129,18 @@ pub async fn verifier(config: &Config) -> Result<Verifier, StartupError> {
 
 /// Connects, migrates and binds tasks-api's own server (port 0 binds a free port).
 pub async fn build(config: Config) -> Result<Service, StartupError> {
-    let (host, port, cors_origins) = (
-        config.host.clone(),
-        config.port,
-        config.cors_origins.clone(),
-    );
+    let listen = config.common.listen.clone();
     let verifier = web::Data::new(verifier(&config).await?);
     let api = web::Data::new(web::block(move || TasksApi::build(&config)).await??);
-    let openapi = web::Data::new(ApiDoc::openapi());
-    Ok(Service::bind(&host, port, cors_origins, move |cfg| {
-        cfg.app_data(api.clone())
-            .app_data(verifier.clone())
-            .app_data(openapi.clone())
-            .configure(configure)
-            .service(web::resource("/ready").route(web::get().to(ready)))
-            .service(web::resource("/openapi.json").route(web::get().to(shared::http::openapi)));
-    })?)
+    let databases = api.databases();
+    Ok(Service::bind(
+        &listen,
+        ApiDoc::openapi(),
+        databases,
+        move |cfg| {
+            cfg.app_data(api.clone())
+                .app_data(verifier.clone())
+                .configure(configure);
+        },
+    )?)
 }

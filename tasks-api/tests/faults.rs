@@ -3,11 +3,12 @@
 
 use reqwest::Client;
 use serde_json::{Value, json};
-use shared::testing::{PrivateCluster, Process, TestDatabase, kill_during_burst, outage};
-use shared::token::{Signer, TokenConfig, TokenSubject};
+use shared::mint::{Signer, TokenSubject};
+use shared::token::TokenConfig;
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Duration;
+use test_support::{PrivateCluster, Process, TestDatabase, kill_during_burst, outage};
 
 const SECRET: &str = "fault-test-secret-of-at-least-32-bytes!!";
 

@@ -2,7 +2,6 @@
 //! chosen from `DATABASE_URL`; an r2d2 pool; embedded migrations run at start; and the bridge
 //! that keeps every diesel call off the async workers.
 
-use crate::config::ConfigError;
 use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::deserialize::{self, FromSql};
@@ -10,6 +9,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+use shared::config::ConfigError;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -28,8 +28,8 @@ pub enum DbConnection {
 macro_rules! on_backend {
     ($conn:ident => $body:expr) => {
         match $conn {
-            $crate::db::DbConnection::Postgresql($conn) => $body,
-            $crate::db::DbConnection::Sqlite($conn) => $body,
+            $crate::DbConnection::Postgresql($conn) => $body,
+            $crate::DbConnection::Sqlite($conn) => $body,
         }
     };
 }
@@ -603,7 +603,7 @@ where
         .map_err(|_| DbError::Unavailable("every connection stayed busy".into()))?
         .map_err(|e| DbError::Unavailable(e.to_string()))?;
     let connections = pool.connections.clone();
-    actix_web::web::block(move || {
+    actix_rt::task::spawn_blocking(move || {
         let conn = connections
             .get()
             .map_err(|e| DbError::Unavailable(e.to_string()))?;
@@ -644,7 +644,7 @@ where
         !std::mem::replace(&mut state.committing, true)
     };
     if lead {
-        actix_web::rt::spawn(commit_in_groups(pool.clone(), queue.clone()));
+        actix_rt::spawn(commit_in_groups(pool.clone(), queue.clone()));
     }
     // A write dropped unanswered (no connection to be had) was never committed.
     answered

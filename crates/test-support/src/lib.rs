@@ -214,6 +214,55 @@ impl Drop for Process {
     }
 }
 
+/// Checks a service binary's command line: `--help` and `--version` answer and exit 0, the one
+/// naming each of `subcommands`, the other `version`; an unknown argument is refused with a non-zero exit. None of them
+/// starts a server: each is run in an empty directory with a port taken, and must leave the
+/// directory empty (no `data/`) and exit within seconds.
+pub fn assert_command_line(binary: &str, version: &str, subcommands: &[&str]) {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = taken.local_addr().expect("its address").port().to_string();
+    let run = |argument: &str| {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let started = std::time::Instant::now();
+        let output = std::process::Command::new(binary)
+            .arg(argument)
+            .current_dir(dir.path())
+            .env("PORT", &port)
+            .output()
+            .expect("the binary runs");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{argument}: took {:?}",
+            started.elapsed()
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{argument} left files behind: {left:?}");
+        output
+    };
+    let help = run("--help");
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(help.status.success(), "--help: {help:?}");
+    assert!(text.contains("Usage:"), "--help: {text}");
+    for subcommand in subcommands {
+        assert!(
+            text.contains(subcommand),
+            "--help names {subcommand}: {text}"
+        );
+    }
+    let shown = run("--version");
+    assert!(shown.status.success(), "--version: {shown:?}");
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains(version),
+        "--version: {shown:?}"
+    );
+    let unknown = run("--no-such-option");
+    assert!(!unknown.status.success(), "an unknown argument must fail");
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("--no-such-option"),
+        "the error names the argument: {unknown:?}"
+    );
+}
+
 /// A PostgreSQL server of the test's own, in a temporary directory on a free port, that the test
 /// may stop and start at will (the machine's shared server must never be stopped).
 pub struct PrivateCluster {

@@ -1,8 +1,8 @@
 use issuer::Config;
 use reqwest::{Client, Response};
 use serde_json::{Value, json};
-use shared::testing::TestDatabase;
-pub use shared::testing::{assert_problem, fields};
+use test_support::TestDatabase;
+pub use test_support::{assert_problem, fields};
 
 pub const SECRET: &str = "integration-test-secret-of-at-least-32-bytes";
 pub const PASSWORD: &str = "correct horse battery";
@@ -89,8 +89,8 @@ impl TestApp {
     /// The stored password hash of an account, read straight from the database.
     pub fn stored_hash(&self, email: &str) -> String {
         use diesel::prelude::*;
-        let url = shared::db::DatabaseUrl::parse(&self.database.url).unwrap();
-        let pool = shared::db::connect(&url, &issuer::db::MIGRATIONS, &Default::default()).unwrap();
+        let url = database::DatabaseUrl::parse(&self.database.url).unwrap();
+        let pool = database::connect(&url, &issuer::db::MIGRATIONS, &Default::default()).unwrap();
         let mut conn = pool.get().unwrap();
         issuer::db::users::table
             .filter(issuer::db::users::email.eq(email))

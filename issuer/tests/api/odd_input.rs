@@ -4,7 +4,7 @@
 use crate::helpers::*;
 use reqwest::Method;
 use serde_json::json;
-use shared::testing::send_raw;
+use test_support::send_raw;
 
 const ROUTES: [&str; 2] = ["/signup", "/signin"];
 

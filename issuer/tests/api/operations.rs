@@ -1,7 +1,7 @@
 use crate::helpers::*;
 use serde_json::Value;
-use shared::testing::{Relay, TestDatabase};
 use std::time::{Duration, Instant};
+use test_support::{Relay, TestDatabase};
 
 #[actix_rt::test]
 async fn health_and_ready_answer_200_without_a_token() {

@@ -302,7 +302,7 @@ async fn every_documented_user_operation_needs_the_users_own_token() {
 #[actix_rt::test]
 async fn a_request_without_a_valid_token_is_refused_before_its_body_is_read() {
     let app = spawn_app().await;
-    let too_large = "x".repeat(shared::http::MAX_BODY_BYTES + 1);
+    let too_large = "x".repeat(service::http::MAX_BODY_BYTES + 1);
     let bodies: [(&str, &str, String); 3] = [
         (
             "a body over the limit",

@@ -6,8 +6,8 @@
 use crate::helpers::*;
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
-use shared::testing::{Process, TestDatabase};
 use std::path::Path;
+use test_support::{Process, TestDatabase};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/better-auth");
 

@@ -1,10 +1,11 @@
 use chrono::Utc;
 use reqwest::{Client, Method, RequestBuilder, Response};
 use serde_json::{Value, json};
-use shared::testing::TestDatabase;
-pub use shared::testing::{assert_problem, fields};
-use shared::token::{Signer, TokenConfig, TokenSettings, TokenSubject};
+use shared::mint::{Signer, TokenSubject};
+use shared::token::{TokenConfig, TokenSettings};
 use std::sync::Arc;
+use test_support::TestDatabase;
+pub use test_support::{assert_problem, fields};
 
 pub const SECRET: &str = "integration-test-secret-of-at-least-32-bytes";
 /// The one setting every test app needs besides its database and address.
@@ -90,9 +91,9 @@ impl TestApp {
     /// Runs `sql` on the database directly, as another program or an operator would.
     pub fn execute_sql(&self, sql: &str) {
         use diesel::connection::SimpleConnection;
-        let url = shared::db::DatabaseUrl::parse(&self.database.url).unwrap();
-        let settings = shared::db::PoolSettings::default();
-        let pool = shared::db::connect(&url, &tasks_api::db::MIGRATIONS, &settings).unwrap();
+        let url = database::DatabaseUrl::parse(&self.database.url).unwrap();
+        let settings = database::PoolSettings::default();
+        let pool = database::connect(&url, &tasks_api::db::MIGRATIONS, &settings).unwrap();
         pool.get().unwrap().batch_execute(sql).unwrap();
     }
 

@@ -4,7 +4,7 @@
 use crate::helpers::*;
 use reqwest::Method;
 use serde_json::{Value, json};
-use shared::testing::TestDatabase;
+use test_support::TestDatabase;
 
 /// The titles a list shows, and its `X-Total-Count`.
 async fn titles(app: &TestApp, user: &str, query: &str) -> (Vec<String>, String) {

@@ -4,7 +4,7 @@
 use crate::helpers::*;
 use reqwest::Method;
 use serde_json::json;
-use shared::testing::send_raw;
+use test_support::send_raw;
 
 /// Every route, with a path that names an existing task of "ada" where the route takes one.
 fn routes(task_id: &str) -> Vec<(Method, String)> {

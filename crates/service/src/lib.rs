@@ -1,0 +1,32 @@
+//! What both services (and the standalone process, which runs both) are built on: the HTTP
+//! conventions ([`http`]), the common configuration ([`config`]), the server with `/health`,
+//! `/ready` and `/openapi.json` ([`Service`]), and how a process starts and fails to.
+
+pub mod config;
+pub mod http;
+mod server;
+
+pub use server::{Databases, Service};
+use std::process::ExitCode;
+
+/// Why a service could not start; the message names what to fix.
+pub type StartupError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Logging from `RUST_LOG`, `info` by default.
+pub fn init_logging() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+}
+
+/// Logs why the process cannot start and returns the failing exit code.
+pub fn fail(error: &dyn std::fmt::Display) -> ExitCode {
+    log::error!("cannot start: {error}");
+    ExitCode::FAILURE
+}
+
+/// The exit code of a server that has stopped.
+pub fn exit_code(result: std::io::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}

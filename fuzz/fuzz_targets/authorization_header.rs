@@ -3,6 +3,7 @@
 //! bytes go to `Verifier::decode` directly, for what the header's own rules would filter out.
 #![no_main]
 
+use actix_web::ResponseError;
 use actix_web::http::header::{AUTHORIZATION, HeaderValue};
 use actix_web::test::TestRequest;
 use actix_web::web::Data;
@@ -42,5 +43,5 @@ fuzz_target!(|data: &[u8]| {
     let refused = RUNTIME
         .block_on(tasks_api::auth::authenticate(&request))
         .expect_err("no forged token passes");
-    assert_eq!(refused.status().as_u16(), 401);
+    assert_eq!(refused.status_code().as_u16(), 401);
 });

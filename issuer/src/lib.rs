@@ -4,6 +4,7 @@
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod error;
 pub mod keys;
 pub mod password;
 pub mod rate_limit;

@@ -2,12 +2,10 @@
 //! the peer is a trusted proxy, in which case it is the right-most untrusted address of
 //! `X-Forwarded-For`: whatever a client writes to the left of that is its own invention.
 
+use crate::error::IssuerError;
 use actix_web::HttpRequest;
-use actix_web::http::StatusCode;
-use actix_web::http::header::RETRY_AFTER;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
-use service::http::Problem;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
@@ -31,7 +29,7 @@ impl RateLimiter {
     }
 
     /// Counts one attempt from the request's client; 429 with `Retry-After` when over the limit.
-    pub fn check(&self, request: &HttpRequest) -> Result<(), Problem> {
+    pub fn check(&self, request: &HttpRequest) -> Result<(), IssuerError> {
         let Some(client) = self.client_address(request) else {
             return Ok(());
         };
@@ -41,11 +39,9 @@ impl RateLimiter {
         self.limiter.check_key(&client).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many attempts; try again later",
-            )
-            .with_header(RETRY_AFTER, seconds.max(1).to_string())
+            IssuerError::TooManyAttempts {
+                retry_after: seconds.max(1),
+            }
         })
     }
 
@@ -118,10 +114,11 @@ mod tests {
         let request = from("10.0.0.9", None);
         assert!(limiter.check(&request).is_ok());
         assert!(limiter.check(&request).is_ok());
-        let problem = limiter.check(&request).unwrap_err();
-        assert_eq!(problem.status(), StatusCode::TOO_MANY_REQUESTS);
-        let response = actix_web::ResponseError::error_response(&problem);
-        assert_eq!(response.headers().get(RETRY_AFTER).unwrap(), "1");
+        let refused = limiter.check(&request).unwrap_err();
+        assert!(
+            matches!(refused, IssuerError::TooManyAttempts { retry_after: 1 }),
+            "{refused:?}"
+        );
         assert!(
             limiter.check(&from("10.0.0.10", None)).is_ok(),
             "another address has its own budget"

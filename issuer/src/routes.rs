@@ -2,7 +2,8 @@
 
 use crate::db::{self, User};
 use crate::domain::{Credentials, NewAccount, SignInRequest, SignUpRequest};
-use crate::password::{HashError, Verdict};
+use crate::error::IssuerError;
+use crate::password::Verdict;
 use crate::startup::Issuer;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -48,30 +49,18 @@ pub async fn signup(
     issuer: web::Data<Issuer>,
     request: HttpRequest,
     body: Json<SignUpRequest>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<HttpResponse, IssuerError> {
     issuer.rate_limiter.check(&request)?;
     let account = NewAccount::try_from(body.0)?;
     let user = User {
         id: uuid::Uuid::new_v4().to_string(),
         email: account.email.as_str().to_owned(),
         name: account.name.as_str().to_owned(),
-        password_hash: issuer
-            .hasher
-            .hash(account.password)
-            .await
-            .map_err(hash_problem)?,
+        password_hash: issuer.hasher.hash(account.password).await?,
         created_at: database::now(),
     };
     let inserted = user.clone();
-    database::write(&issuer.pool, move |conn| db::insert_user(conn, &inserted))
-        .await
-        .map_err(|e| {
-            if e.is_unique_violation() {
-                Problem::new(StatusCode::CONFLICT, "This email is already registered")
-            } else {
-                e.into()
-            }
-        })?;
+    database::write(&issuer.pool, move |conn| db::insert_user(conn, &inserted)).await?;
     authenticated(&issuer, StatusCode::CREATED, user).await
 }
 
@@ -91,7 +80,7 @@ pub async fn signin(
     issuer: web::Data<Issuer>,
     request: HttpRequest,
     body: Json<SignInRequest>,
-) -> Result<HttpResponse, Problem> {
+) -> Result<HttpResponse, IssuerError> {
     issuer.rate_limiter.check(&request)?;
     let credentials = Credentials::try_from(body.0)?;
     let email = credentials.email.as_str().to_owned();
@@ -102,20 +91,14 @@ pub async fn signin(
             credentials.password.clone(),
             user.as_ref().map(|u| u.password_hash.clone()),
         )
-        .await
-        .map_err(hash_problem)?;
+        .await?;
     let user = match (verdict, user) {
         (Verdict::Right, Some(user)) => user,
         (Verdict::RightButWeak, Some(user)) => {
             rehash(&issuer, &user, credentials).await;
             user
         }
-        _ => {
-            return Err(Problem::new(
-                StatusCode::UNAUTHORIZED,
-                "Invalid email or password",
-            ));
-        }
+        _ => return Err(IssuerError::InvalidCredentials),
     };
     authenticated(&issuer, StatusCode::OK, user).await
 }
@@ -145,17 +128,14 @@ async fn authenticated(
     issuer: &Issuer,
     status: StatusCode,
     user: User,
-) -> Result<HttpResponse, Problem> {
+) -> Result<HttpResponse, IssuerError> {
     let subject = TokenSubject {
         id: &user.id,
         email: &user.email,
         name: &user.name,
     };
     let signer = issuer.keys.signer(&issuer.pool).await;
-    let issued = signer.encode(subject, chrono::Utc::now()).map_err(|e| {
-        log::error!("could not sign a token: {e}");
-        Problem::internal()
-    })?;
+    let issued = signer.encode(subject, chrono::Utc::now())?;
     Ok(HttpResponse::build(status)
         .insert_header(no_store())
         .json(AuthResponse {
@@ -170,16 +150,4 @@ async fn authenticated(
                 created_at: user.created_at.into(),
             },
         }))
-}
-
-fn hash_problem(e: HashError) -> Problem {
-    match e {
-        HashError::Busy => {
-            Problem::unavailable("Too many sign-ins in progress; try again shortly", 1)
-        }
-        HashError::Internal(cause) => {
-            log::error!("password hashing failed: {cause}");
-            Problem::internal()
-        }
-    }
 }

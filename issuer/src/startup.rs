@@ -3,12 +3,12 @@
 
 use crate::config::Config;
 use crate::db::MIGRATIONS;
+use crate::error::IssuerError;
 use crate::keys::KeyRing;
 use crate::password::Hasher;
 use crate::rate_limit::RateLimiter;
 use crate::routes;
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::{HttpResponse, web};
 use database::Pool;
@@ -69,13 +69,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         (status = 200, description = "The public keys, each with `kid`, `alg` and `use: \"sig\"`"),
         (status = 404, description = "The issuer signs with HS256: there is nothing to publish", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn jwks(issuer: web::Data<Issuer>) -> Result<HttpResponse, Problem> {
-    let document = issuer.keys.jwks(&issuer.pool).await.ok_or_else(|| {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "This issuer signs with a shared secret and publishes no keys",
-        )
-    })?;
+pub async fn jwks(issuer: web::Data<Issuer>) -> Result<HttpResponse, IssuerError> {
+    let document = issuer
+        .keys
+        .jwks(&issuer.pool)
+        .await
+        .ok_or(IssuerError::NoPublicKeys)?;
     Ok(HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "application/json"))
         .insert_header((

@@ -3,13 +3,12 @@
 //! extractor runs, so a request without a valid token is a 401 whatever its body. It fails
 //! closed: any doubt is a 401 (or 403), never a pass.
 
+use crate::error::ApiError;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
-use actix_web::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use actix_web::http::header::AUTHORIZATION;
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use service::http::Problem;
 use shared::token::Verifier;
 use std::future::{Ready, ready};
 
@@ -26,29 +25,17 @@ impl Owner {
     }
 }
 
-const REALM: &str = r#"Bearer realm="tasks-api""#;
-
-fn unauthorized(detail: &str, token_sent: bool) -> Problem {
-    // RFC 6750 §3: no error code when the request carried no credentials at all.
-    let challenge = if token_sent {
-        format!(r#"{REALM}, error="invalid_token""#)
-    } else {
-        REALM.to_owned()
-    };
-    Problem::new(StatusCode::UNAUTHORIZED, detail).with_header(WWW_AUTHENTICATE, challenge)
-}
-
 /// The token of the request's only `Authorization` header, when that header is `Bearer <token>`
 /// (scheme case-insensitive). A token anywhere else (query string, cookie, body) is never read.
-pub fn bearer_token(request: &HttpRequest) -> Result<&str, Problem> {
+pub fn bearer_token(request: &HttpRequest) -> Result<&str, ApiError> {
     let mut headers = request.headers().get_all(AUTHORIZATION);
-    let header = headers
-        .next()
-        .ok_or_else(|| unauthorized("A bearer token is required", false))?;
+    let header = headers.next().ok_or(ApiError::NoToken)?;
     if headers.next().is_some() {
-        return Err(unauthorized("Send exactly one Authorization header", true));
+        return Err(ApiError::InvalidToken(
+            "Send exactly one Authorization header",
+        ));
     }
-    let malformed = || unauthorized("The Authorization header must be `Bearer <token>`", true);
+    let malformed = || ApiError::InvalidToken("The Authorization header must be `Bearer <token>`");
     let value = header.to_str().map_err(|_| malformed())?;
     let (scheme, token) = value.split_once(' ').ok_or_else(malformed)?;
     let token = token.trim();
@@ -59,26 +46,23 @@ pub fn bearer_token(request: &HttpRequest) -> Result<&str, Problem> {
 }
 
 /// Verifies the request's token and returns its subject.
-pub async fn authenticate(request: &HttpRequest) -> Result<String, Problem> {
+pub async fn authenticate(request: &HttpRequest) -> Result<String, ApiError> {
     let token = bearer_token(request)?;
     let verifier = request
         .app_data::<web::Data<Verifier>>()
-        .ok_or_else(Problem::internal)?;
+        .ok_or_else(|| ApiError::Internal("the app holds no token verifier".into()))?;
     verifier.decode(token).await.map_err(|e| {
         log::debug!("token refused: {e}");
-        unauthorized("The token is invalid or expired", true)
+        ApiError::InvalidToken("The token is invalid or expired")
     })
 }
 
 /// The owner of the path's tasks, when the request's token is theirs.
-async fn owner(request: &HttpRequest) -> Result<Owner, Problem> {
+async fn owner(request: &HttpRequest) -> Result<Owner, ApiError> {
     let subject = authenticate(request).await?;
     match request.match_info().get("user_id") {
         Some(user_id) if user_id == subject => Ok(Owner { user_id: subject }),
-        _ => Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "This token does not grant access to this user's tasks",
-        )),
+        _ => Err(ApiError::NotOwner),
     }
 }
 
@@ -93,20 +77,19 @@ pub async fn require_owner(
             request.extensions_mut().insert(owner);
             Ok(next.call(request).await?.map_into_left_body())
         }
-        Err(problem) => Ok(request.error_response(problem).map_into_right_body()),
+        Err(refused) => Ok(request.error_response(refused).map_into_right_body()),
     }
 }
 
 /// A handler's `Owner` argument: the one [`require_owner`] verified. A route mounted outside
 /// that middleware has none, and answers 500 rather than serve anyone.
 impl FromRequest for Owner {
-    type Error = Problem;
-    type Future = Ready<Result<Self, Problem>>;
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(request.extensions().get::<Owner>().cloned().ok_or_else(|| {
-            log::error!("a task route is mounted without the auth middleware");
-            Problem::internal()
+            ApiError::Internal("a task route is mounted without the auth middleware".into())
         }))
     }
 }

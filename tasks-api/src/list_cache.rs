@@ -1,21 +1,22 @@
 //! The pages of task lists that tasks-api has written out, kept so that a list that has not
-//! changed is sent again without reading its rows or writing its JSON, which were four fifths
-//! of a list request's work.
+//! changed is sent again without reading its rows or writing its JSON: most of a list request's
+//! work (the figures, with and without it, are in bench/RESULTS.md).
 //!
-//! A page is kept with the version its user's list had when it was read (`task_lists`, bumped
-//! by triggers in the transaction of every write to `tasks`, whoever makes it), and is sent
-//! again only while the database still holds that version. Each request reads the version, one
-//! primary-key lookup, so no page outlives a change: not one made through this process, through
-//! another replica, or by hand.
+//! A page is kept with the version its user's list had when it was read (`task_lists`: a random
+//! number that triggers set anew in the transaction of every write to `tasks`, whoever makes
+//! it), and is sent again only while the database still holds that version. Each request reads
+//! the version, one primary-key lookup, so no page outlives a change: not one made through this
+//! process, through another replica, or by hand. Being random rather than a count, a version
+//! never comes back after a restore from an older backup with other rows behind it.
 
 use crate::auth::Owner;
 use crate::db::{self, Task};
 use crate::domain::ListFilter;
+use crate::error::ApiError;
 use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
 use database::Pool;
 use quick_cache::{Equivalent, Weighter, sync::Cache};
-use service::http::Problem;
 use std::sync::Arc;
 
 /// One page of a user's list as sent: its JSON body and its `X-Total-Count`.
@@ -60,7 +61,8 @@ impl Weighter<Key, Arc<Page>> for Size {
 enum Read {
     Unchanged(Arc<Page>),
     Changed {
-        version: i64,
+        /// The version the rows are, when it is known.
+        version: Option<i64>,
         tasks: Vec<Task>,
         total: i64,
     },
@@ -87,8 +89,8 @@ impl ListCache {
         pool: &Pool,
         owner: &Owner,
         filter: ListFilter,
-        write: impl FnOnce(&[Task]) -> Result<Vec<u8>, Problem>,
-    ) -> Result<Arc<Page>, Problem> {
+        write: impl FnOnce(&[Task]) -> serde_json::Result<Vec<u8>>,
+    ) -> Result<Arc<Page>, ApiError> {
         let kept = self.pages.get(&KeyRef {
             user_id: owner.user_id(),
             filter: &filter,
@@ -99,12 +101,12 @@ impl ListCache {
             if let Some(page) = kept.filter(|page| page.version == version) {
                 return Ok(Read::Unchanged(page));
             }
-            // The rows are read after the version, so they are at least as new as it. A page
-            // kept under a version is sent only while the list is at that version, so only
-            // when its rows are that version's.
             let (tasks, total) = db::list(conn, &reader, &filter)?;
+            // A write between the two reads would leave rows newer than `version`: such a
+            // page is sent, but kept only when the version still holds after the rows.
+            let unchanged = db::list_version(conn, &reader)? == version;
             Ok(Read::Changed {
-                version,
+                version: unchanged.then_some(version),
                 tasks,
                 total,
             })
@@ -120,13 +122,15 @@ impl ListCache {
                 let page = Arc::new(Page {
                     body: write(&tasks)?.into(),
                     total: HeaderValue::from(total),
-                    version,
+                    version: version.unwrap_or_default(),
                 });
-                let key = Key {
-                    user_id: owner.user_id().to_owned(),
-                    filter,
-                };
-                self.pages.insert(key, page.clone());
+                if version.is_some() {
+                    let key = Key {
+                        user_id: owner.user_id().to_owned(),
+                        filter,
+                    };
+                    self.pages.insert(key, page.clone());
+                }
                 page
             }
         })

@@ -22,8 +22,8 @@ pub enum DbConnection {
 
 /// Runs `$body` with `$conn` rebound to the backend's own connection. A query given the
 /// `DbConnection` itself is written out as SQL text on every call, even when its statement is
-/// cached (diesel's `MultiConnection` serializes it to bind its values): a twentieth of the task
-/// list's CPU time. Given the backend's connection, a cached statement is only bound.
+/// cached (diesel's `MultiConnection` serializes it to bind its values), which the profiles
+/// showed on every list. Given the backend's connection, a cached statement is only bound.
 #[macro_export]
 macro_rules! on_backend {
     ($conn:ident => $body:expr) => {
@@ -353,10 +353,10 @@ pub fn now() -> NaiveDateTime {
 /// A stored moment (UTC, to the microsecond, as [`now`] makes it), read from either backend and
 /// kept as it is shown: RFC 3339 with six fraction digits, `2026-11-27T13:40:01.123456Z`.
 ///
-/// A task list is mostly timestamps. Parsed into chrono's types and formatted back out, they
-/// took a fifth of its instructions; the text SQLite holds is checked and copied into this form
-/// in one pass instead, and shown as it is. RFC 3339 writes a year in four digits, so a moment
-/// outside the years 0000–9999 is held at the nearest end of them.
+/// A task list is mostly timestamps, and parsing each into chrono's types to format it back out
+/// slowed the many-user load by more than a tenth (bench/RESULTS.md). So the text SQLite holds is
+/// checked and copied into this form in one pass, and shown as it is. RFC 3339 writes a year in
+/// four digits, so a moment outside the years 0000–9999 is held at the nearest end of them.
 #[derive(Clone, Copy, PartialEq, Eq, diesel::deserialize::FromSqlRow)]
 pub struct Timestamp([u8; 27]);
 
@@ -429,14 +429,6 @@ impl Timestamp {
             && self.two_digits(Self::HOUR) < *b"24"
             && self.two_digits(Self::MINUTE) < *b"60"
             && self.two_digits(Self::SECOND) < *b"60"
-    }
-
-    /// Appends the JSON string that `Serialize` writes, without serde_json's check of every
-    /// byte for characters to escape: the text is digits and separators only.
-    pub fn write_json(&self, out: &mut Vec<u8>) {
-        out.push(b'"');
-        out.extend_from_slice(&self.0);
-        out.push(b'"');
     }
 }
 
@@ -547,6 +539,15 @@ impl DbError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, DbError::Query(DieselError::NotFound))
     }
+
+    /// Logs the cause, which the client is never shown: a warning for a database out of reach,
+    /// an error for a query that failed.
+    pub fn log(&self) {
+        match self {
+            DbError::Unavailable(_) => log::warn!("{self}"),
+            DbError::Query(cause) => log::error!("database error: {cause}"),
+        }
+    }
 }
 
 /// Runs `f` with a pooled connection. Waiting for a connection is bounded by the pool's checkout
@@ -554,8 +555,8 @@ impl DbError {
 ///
 /// On SQLite, a read runs on the worker that asked for it whenever a connection is idle: it
 /// reads pages that are in memory and never waits for a writer (WAL), so it takes microseconds,
-/// less than handing it to another thread cost (a wake-up, a sleep and a cross-thread free of
-/// every row: a third of a task list's CPU time). With no connection idle, and always on
+/// less than handing it to another thread costs (a wake-up, a sleep and a cross-thread free of
+/// every row; bench/RESULTS.md has the figures). With no connection idle, and always on
 /// PostgreSQL, where a query waits on the network, the call waits on a blocking thread of its
 /// own, never on an async worker.
 pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, DbError>
@@ -616,8 +617,9 @@ where
 /// [`run`] for a call that writes, answered only once its transaction has committed.
 ///
 /// On SQLite, writes are committed in groups. SQLite lets one connection write at a time (the
-/// busy handler makes the others sleep and retry: 32 concurrent creates had a p99 over a
-/// second) and a durable commit costs an fsync, so each write waiting when a commit starts
+/// busy handler makes the others sleep and retry, which under concurrent writes turns into
+/// latencies of a fifth of a second and more: bench/RESULTS.md) and a durable commit costs an
+/// fsync, so each write waiting when a commit starts
 /// joins it: one transaction, one fsync, with each write in its own savepoint so that one that
 /// fails is undone alone. On PostgreSQL each write is its own call.
 pub async fn write<T, F>(pool: &Pool, f: F) -> Result<T, DbError>
@@ -804,12 +806,6 @@ mod tests {
             if !(0..=9999).contains(&moment.year()) {
                 proptest::prop_assert_eq!(read, None, "{}", stored);
             }
-            let mut written = Vec::new();
-            shown.write_json(&mut written);
-            proptest::prop_assert_eq!(
-                String::from_utf8(written).unwrap(),
-                serde_json::to_string(&shown).unwrap()
-            );
         }
     }
 

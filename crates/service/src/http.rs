@@ -123,6 +123,8 @@ impl fmt::Display for Problem {
     }
 }
 
+impl std::error::Error for Problem {}
+
 impl ResponseError for Problem {
     fn status_code(&self) -> StatusCode {
         self.status()
@@ -139,18 +141,15 @@ impl ResponseError for Problem {
 }
 
 /// A failed database call as the client sees it: 503 with `Retry-After` when the database is
-/// unreachable, otherwise a generic 500. The cause goes to the log, never into the body.
-impl From<database::DbError> for Problem {
-    fn from(e: database::DbError) -> Self {
+/// unreachable, otherwise a generic 500. The cause is for the log ([`database::DbError::log`]),
+/// never for the body.
+impl From<&database::DbError> for Problem {
+    fn from(e: &database::DbError) -> Self {
         match e {
-            database::DbError::Unavailable(cause) => {
-                log::warn!("database unavailable: {cause}");
+            database::DbError::Unavailable(_) => {
                 Problem::unavailable("The database is unavailable; try again shortly", 2)
             }
-            database::DbError::Query(cause) => {
-                log::error!("database error: {cause}");
-                Problem::internal()
-            }
+            database::DbError::Query(_) => Problem::internal(),
         }
     }
 }

@@ -118,8 +118,9 @@ async fn an_unchanged_list_is_sent_as_kept_unless_nothing_may_be_kept() {
         assert_eq!(titles(&app, "ada", "").await, shown(&["one"], 1));
 
         app.execute_sql(
-            "UPDATE tasks SET title = 'hidden' WHERE user_id = 'ada'; \
-             UPDATE task_lists SET version = version - 1 WHERE user_id = 'ada'",
+            "CREATE TABLE kept AS SELECT version FROM task_lists WHERE user_id = 'ada'; \
+             UPDATE tasks SET title = 'hidden' WHERE user_id = 'ada'; \
+             UPDATE task_lists SET version = (SELECT version FROM kept) WHERE user_id = 'ada'",
         );
         assert_eq!(
             titles(&app, "ada", "").await,
@@ -127,4 +128,34 @@ async fn an_unchanged_list_is_sent_as_kept_unless_nothing_may_be_kept() {
             "LIST_CACHE_BYTES={cache:?}"
         );
     }
+}
+
+/// A restore as `pg_restore --disable-triggers` or a copied SQLite file leaves it: every row as
+/// the backup had it, the lists' versions included.
+const BACK_UP: &str = "CREATE TABLE backup_tasks AS SELECT * FROM tasks; \
+                       CREATE TABLE backup_lists AS SELECT * FROM task_lists";
+const RESTORE: &str = "DELETE FROM tasks; INSERT INTO tasks SELECT * FROM backup_tasks; \
+                       DELETE FROM task_lists; INSERT INTO task_lists SELECT * FROM backup_lists";
+
+#[actix_rt::test]
+async fn a_database_restored_from_an_older_backup_never_brings_back_a_kept_page() {
+    let app = spawn_app().await;
+    app.create_task("ada", "one").await;
+    app.execute_sql(BACK_UP);
+    app.create_task("ada", "two").await;
+    app.create_task("ada", "three").await;
+    assert_eq!(
+        titles(&app, "ada", "").await,
+        shown(&["one", "two", "three"], 3)
+    );
+
+    // Back to the backup, then as many changes as there were after it: a version that counted
+    // changes would now be the one the page above is kept under.
+    app.execute_sql(RESTORE);
+    app.create_task("ada", "four").await;
+    app.create_task("ada", "five").await;
+    assert_eq!(
+        titles(&app, "ada", "").await,
+        shown(&["one", "four", "five"], 3)
+    );
 }

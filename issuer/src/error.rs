@@ -1,0 +1,123 @@
+//! Every way an issuer request can fail, and the one place where each becomes its answer in
+//! problem+json. A handler returns `IssuerError` and uses `?`.
+
+use crate::password::HashError;
+use actix_web::http::StatusCode;
+use actix_web::http::header::RETRY_AFTER;
+use actix_web::{HttpResponse, ResponseError};
+use database::DbError;
+use service::http::Problem;
+use shared::token::TokenError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssuerError {
+    /// A sign-up for an email that has an account.
+    #[error("email already registered")]
+    EmailTaken,
+    /// A sign-in whose email is unknown or whose password is wrong: the client is not told which.
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    /// Over the sign-in and sign-up rate limit of the client's address.
+    #[error("too many attempts; retry after {retry_after} s")]
+    TooManyAttempts { retry_after: u64 },
+    /// A request refused with the problem that names what is wrong with it (a field).
+    #[error("{0}")]
+    Rejected(#[from] Problem),
+    /// The issuer signs with HS256: there are no public keys to publish.
+    #[error("no public keys")]
+    NoPublicKeys,
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Database(DbError),
+    #[error("could not sign a token: {0}")]
+    Signing(#[from] TokenError),
+}
+
+/// The one unique constraint a request can break is the users' email (ids are fresh UUIDs), so
+/// a unique violation is an email already taken, whichever query met it.
+impl From<DbError> for IssuerError {
+    fn from(e: DbError) -> Self {
+        if e.is_unique_violation() {
+            IssuerError::EmailTaken
+        } else {
+            IssuerError::Database(e)
+        }
+    }
+}
+
+impl IssuerError {
+    fn problem(&self) -> Problem {
+        match self {
+            IssuerError::EmailTaken => {
+                Problem::new(StatusCode::CONFLICT, "This email is already registered")
+            }
+            IssuerError::InvalidCredentials => {
+                Problem::new(StatusCode::UNAUTHORIZED, "Invalid email or password")
+            }
+            IssuerError::TooManyAttempts { retry_after } => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts; try again later",
+            )
+            .with_header(RETRY_AFTER, retry_after.to_string()),
+            IssuerError::Rejected(problem) => problem.clone(),
+            IssuerError::NoPublicKeys => Problem::new(
+                StatusCode::NOT_FOUND,
+                "This issuer signs with a shared secret and publishes no keys",
+            ),
+            IssuerError::Hash(HashError::Busy) => {
+                Problem::unavailable("Too many sign-ins in progress; try again shortly", 1)
+            }
+            IssuerError::Database(e) => Problem::from(e),
+            IssuerError::Hash(HashError::Internal(_)) | IssuerError::Signing(_) => {
+                Problem::internal()
+            }
+        }
+    }
+}
+
+impl ResponseError for IssuerError {
+    fn status_code(&self) -> StatusCode {
+        self.problem().status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            IssuerError::Database(e) => e.log(),
+            IssuerError::Hash(HashError::Internal(_)) | IssuerError::Signing(_) => {
+                log::error!("{self}")
+            }
+            _ => {}
+        }
+        self.problem().error_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+    #[test]
+    fn a_unique_violation_is_a_409_and_other_database_failures_are_not() {
+        let violation = DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new("UNIQUE constraint failed: users.email".to_owned()),
+        );
+        assert_eq!(
+            IssuerError::from(DbError::from(violation)).status_code(),
+            StatusCode::CONFLICT
+        );
+        let lost = IssuerError::from(DbError::Unavailable("connection refused".into()));
+        assert_eq!(lost.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let missing = IssuerError::from(DbError::from(DieselError::NotFound));
+        assert_eq!(missing.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn too_many_attempts_says_when_to_come_back() {
+        let response = IssuerError::TooManyAttempts { retry_after: 7 }.error_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers().get(RETRY_AFTER).unwrap(), "7");
+    }
+}

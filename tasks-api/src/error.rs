@@ -1,0 +1,128 @@
+//! Every way a tasks-api request can fail, and the one place where each becomes its answer in
+//! problem+json. A handler returns `ApiError` and uses `?`: a failed query whose row is missing
+//! becomes 404 here, whatever the handler forgot to map.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::WWW_AUTHENTICATE;
+use actix_web::{HttpResponse, ResponseError};
+use database::DbError;
+use service::http::Problem;
+
+const REALM: &str = r#"Bearer realm="tasks-api""#;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request carried no token at all.
+    #[error("no bearer token")]
+    NoToken,
+    /// A token was sent but cannot be used; the detail says what the client got wrong, and never
+    /// why a signature failed.
+    #[error("token refused: {0}")]
+    InvalidToken(&'static str),
+    /// A valid token for another user's path.
+    #[error("the token is for another user")]
+    NotOwner,
+    /// No such task for this user; another user's task looks exactly the same.
+    #[error("no such task")]
+    TaskNotFound,
+    /// A request refused with the problem that names what is wrong with it (a field, a query
+    /// parameter).
+    #[error("{0}")]
+    Rejected(#[from] Problem),
+    #[error(transparent)]
+    Database(DbError),
+    /// Our own fault (a route mounted without the auth middleware, JSON that cannot be
+    /// written): logged, and answered 500 without the cause.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        if e.is_not_found() {
+            ApiError::TaskNotFound
+        } else {
+            ApiError::Database(e)
+        }
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> Self {
+        ApiError::Internal(format!("cannot write JSON: {e}"))
+    }
+}
+
+impl ApiError {
+    fn problem(&self) -> Problem {
+        // RFC 6750 §3: no error code when the request carried no credentials at all.
+        let unauthorized = |detail: &str, challenge: String| {
+            Problem::new(StatusCode::UNAUTHORIZED, detail).with_header(WWW_AUTHENTICATE, challenge)
+        };
+        match self {
+            ApiError::NoToken => unauthorized("A bearer token is required", REALM.to_owned()),
+            ApiError::InvalidToken(detail) => {
+                unauthorized(detail, format!(r#"{REALM}, error="invalid_token""#))
+            }
+            ApiError::NotOwner => Problem::new(
+                StatusCode::FORBIDDEN,
+                "This token does not grant access to this user's tasks",
+            ),
+            ApiError::TaskNotFound => Problem::new(StatusCode::NOT_FOUND, "Task not found"),
+            ApiError::Rejected(problem) => problem.clone(),
+            ApiError::Database(e) => Problem::from(e),
+            ApiError::Internal(_) => Problem::internal(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.problem().status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Database(e) => e.log(),
+            ApiError::Internal(cause) => log::error!("{cause}"),
+            _ => {}
+        }
+        self.problem().error_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::Error as DieselError;
+
+    #[test]
+    fn a_missing_row_is_a_404_wherever_it_comes_from() {
+        let missing = ApiError::from(DbError::from(DieselError::NotFound));
+        assert_eq!(missing.status_code(), StatusCode::NOT_FOUND);
+        let lost = ApiError::from(DbError::Unavailable("connection refused".into()));
+        assert_eq!(lost.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let broken = ApiError::from(DbError::from(DieselError::RollbackTransaction));
+        assert_eq!(broken.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn the_challenge_carries_an_error_code_only_when_a_token_was_sent() {
+        let challenge = |e: ApiError| {
+            let response = e.error_response();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            response
+                .headers()
+                .get(WWW_AUTHENTICATE)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(challenge(ApiError::NoToken), REALM);
+        assert_eq!(
+            challenge(ApiError::InvalidToken("expired")),
+            format!(r#"{REALM}, error="invalid_token""#)
+        );
+    }
+}

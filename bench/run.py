@@ -112,6 +112,8 @@ def stop(process):
 UNCACHED = "GET list (20 tasks), nothing kept"
 MIXED = "mixed, many users"
 MIXED_USERS, MIXED_TASKS = 300, 10
+# Where bench/RESULTS.md stops being written by --write.
+HAND_WRITTEN = "<!-- Below: written by hand, kept by --write. -->"
 UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -428,9 +430,20 @@ def main():
               f"{args.seconds} s a scenario)\n\n{table(results)}\n\nRatios, all from this one run:\n\n{ratios(results)}\n")
     print(report)
     if args.write:
-        with open(os.path.join(BENCH, "RESULTS.md"), "w") as f:
-            f.write("# Benchmark results\n\nProduced by `bench/run.py`; figures move between sittings on a shared "
-                    "machine, so compare only within one run.\n\n" + report)
+        write_results(report)
+
+
+def write_results(report):
+    """Replaces the measured part of bench/RESULTS.md, keeping what is written by hand below it."""
+    path = os.path.join(BENCH, "RESULTS.md")
+    kept = ""
+    if os.path.exists(path):
+        text = open(path).read()
+        if HAND_WRITTEN in text:
+            kept = text[text.index(HAND_WRITTEN):]
+    with open(path, "w") as f:
+        f.write("# Benchmark results\n\nProduced by `bench/run.py`; figures move between sittings on a shared "
+                "machine, so compare only within one run.\n\n" + report + "\n" + kept)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 //! The issuer's tables and queries: plain functions over a connection, called through
-//! `database::run` (or `write`) so that none of them runs on an async worker, each on the
-//! backend's own connection (`database::on_backend!`).
+//! `database::run` (or `write`), which decides where each one runs, each on the backend's own
+//! connection (`database::on_backend!`).
 
 use chrono::NaiveDateTime;
 use database::{DbConnection, DbError, Migrations};

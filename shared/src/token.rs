@@ -1,4 +1,4 @@
-//! The token: what it claims, how it is signed and how it is verified (RFC 7519, RFC 8725).
+//! The token: what it claims, its settings, and how it is verified (RFC 7519, RFC 8725).
 //!
 //! The issuer signs with `mint::Signer`; tasks-api sees only [`Verifier::decode`]. Which key
 //! signs and which keys verify follows from [`TokenSettings`]: HS256 with the shared secret, or an

@@ -1,5 +1,5 @@
 //! tasks-api's table and queries: plain functions over a connection, called through
-//! `database::run` (or `write`) so that none of them runs on an async worker. Each query runs
+//! `database::run` (or `write`), which decides where each one runs. Each query runs
 //! on the backend's own connection (`database::on_backend!`), so that a cached statement is only
 //! bound, not written out again. Every query takes the verified [`Owner`] and is scoped by its
 //! id, so another user's task is simply not found, and a row is read without its `user_id`: the

@@ -1,6 +1,8 @@
 //! The database plumbing both services share: one connection type for SQLite and PostgreSQL,
 //! chosen from `DATABASE_URL`; an r2d2 pool; embedded migrations run at start; and the bridge
-//! that keeps every diesel call off the async workers.
+//! between async handlers and diesel's blocking calls ([`run`] and [`write`]): a SQLite read
+//! that can have an idle connection at once runs on the worker that asked for it, and every
+//! other call waits on a blocking thread.
 
 use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;

@@ -1,7 +1,9 @@
-//! Test support for both services (feature `testing`): a fresh database per test, SQLite by
-//! default or PostgreSQL when `TEST_DATABASE_URL` names a server, a TCP relay that can cut the
-//! line to a database and restore it, to test what a service does when its database is lost, and
-//! a raw HTTP/1.1 sender for requests no well-behaved client library would send.
+//! Test support for both services, named only in `[dev-dependencies]`: a fresh database per
+//! test, SQLite by default or PostgreSQL when `TEST_DATABASE_URL` names a server; a TCP relay
+//! that can cut the line to a database and restore it, to test what a service does when its
+//! database is lost; a private PostgreSQL cluster to stop and start; service binaries as child
+//! processes, their command line included; and a raw HTTP/1.1 sender for requests no
+//! well-behaved client library would send.
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};

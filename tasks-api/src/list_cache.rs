@@ -61,8 +61,10 @@ impl Weighter<Key, Arc<Page>> for Size {
 enum Read {
     Unchanged(Arc<Page>),
     Changed {
-        /// The version the rows are, when it is known.
-        version: Option<i64>,
+        /// The version read before the rows.
+        version: i64,
+        /// Whether the list was still at `version` after its rows were read.
+        keep: bool,
         tasks: Vec<Task>,
         total: i64,
     },
@@ -104,9 +106,10 @@ impl ListCache {
             let (tasks, total) = db::list(conn, &reader, &filter)?;
             // A write between the two reads would leave rows newer than `version`: such a
             // page is sent, but kept only when the version still holds after the rows.
-            let unchanged = db::list_version(conn, &reader)? == version;
+            let keep = db::list_version(conn, &reader)? == version;
             Ok(Read::Changed {
-                version: unchanged.then_some(version),
+                version,
+                keep,
                 tasks,
                 total,
             })
@@ -116,15 +119,16 @@ impl ListCache {
             Read::Unchanged(page) => page,
             Read::Changed {
                 version,
+                keep,
                 tasks,
                 total,
             } => {
                 let page = Arc::new(Page {
                     body: write(&tasks)?.into(),
                     total: HeaderValue::from(total),
-                    version: version.unwrap_or_default(),
+                    version,
                 });
-                if version.is_some() {
+                if keep {
                     let key = Key {
                         user_id: owner.user_id().to_owned(),
                         filter,

@@ -27,7 +27,7 @@ pub struct Issuer {
 impl Issuer {
     /// Connects (retrying while the database is not up yet) and migrates.
     pub fn build(config: &Config) -> Result<Self, StartupError> {
-        let pool = connect(config)?;
+        let pool = config.common.connect(&MIGRATIONS)?;
         let keys = KeyRing::load(
             &config.token,
             config.private_key_file.as_deref(),
@@ -118,17 +118,6 @@ pub fn rotate_key(config: &Config) -> Result<(String, chrono::NaiveDateTime), St
                 .into(),
         );
     }
-    Ok(crate::keys::rotate(
-        &config.token,
-        &mut *connect(config)?.get()?,
-    )?)
-}
-
-/// Connects (retrying while the database is not up yet) and migrates.
-fn connect(config: &Config) -> Result<Pool, database::StartupError> {
-    database::connect(
-        &config.common.database_url,
-        &MIGRATIONS,
-        &config.common.pool,
-    )
+    let pool = config.common.connect(&MIGRATIONS)?;
+    Ok(crate::keys::rotate(&config.token, &mut *pool.get()?)?)
 }

@@ -106,9 +106,7 @@ async fn start(config: Config) -> Result<Service, StartupError> {
     let mut document = issuer::startup::ApiDoc::openapi();
     document.merge(tasks_api::startup::ApiDoc::openapi());
     document.info.title = "issuer + tasks-api (standalone)".into();
-    let databases = issuer
-        .databases()
-        .with(tasks.pool.clone(), &tasks_api::db::MIGRATIONS);
+    let databases = issuer.databases().and(tasks.databases());
     Ok(Service::bind(
         &config.listen,
         document,

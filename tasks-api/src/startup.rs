@@ -24,11 +24,7 @@ impl TasksApi {
     /// Connects (retrying while the database is not up yet) and migrates.
     pub fn build(config: &Config) -> Result<Self, StartupError> {
         Ok(Self {
-            pool: database::connect(
-                &config.common.database_url,
-                &MIGRATIONS,
-                &config.common.pool,
-            )?,
+            pool: config.common.connect(&MIGRATIONS)?,
             lists: ListCache::new(config.list_cache_bytes),
         })
     }

@@ -1,7 +1,7 @@
 //! The configuration every service reads the same way: where it listens, which browser origins
 //! may call it, and its database. Each service adds its own variables and its own defaults.
 
-use database::{DatabaseUrl, PoolConfig, PoolSettings};
+use database::{DatabaseUrl, Migrations, Pool, PoolConfig, PoolSettings, StartupError};
 use serde::Deserialize;
 use shared::config::{ConfigError, comma_list, from_pairs};
 
@@ -74,6 +74,12 @@ impl Common {
             )?,
             pool: pool.check()?,
         })
+    }
+
+    /// The pool for the configured database, once it answers (retried for the configured
+    /// start-up wait) and has every one of `migrations` applied.
+    pub fn connect(&self, migrations: &Migrations) -> Result<Pool, StartupError> {
+        database::connect(&self.database_url, migrations, &self.pool)
     }
 }
 

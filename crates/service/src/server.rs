@@ -18,6 +18,12 @@ impl Databases {
         self
     }
 
+    /// These databases and `others`: for a process that serves more than one service.
+    pub fn and(mut self, others: Databases) -> Self {
+        self.0.extend(others.0);
+        self
+    }
+
     async fn ready(&self) -> bool {
         for (pool, migrations) in &self.0 {
             if !database::ready(pool, migrations).await {

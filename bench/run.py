@@ -112,6 +112,8 @@ def stop(process):
 UNCACHED = "GET list (20 tasks), nothing kept"
 MIXED = "mixed, many users"
 MIXED_USERS, MIXED_TASKS = 300, 10
+# What our tasks-api requires of a token besides `sub` and its times (its default settings).
+OUR_CLAIMS = {"iss": "issuer", "aud": "tasks-api"}
 # Where bench/RESULTS.md stops being written by --write.
 HAND_WRITTEN = "<!-- Below: written by hand, kept by --write. -->"
 UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -162,6 +164,18 @@ def seed_users(base, work, **claims):
                 ids.append(str(task["id"]))
             f.write(f"{user} {token} {','.join(ids)}\n")
     return path
+
+
+def seed_list(tasks_url, token):
+    """Tops the user's list up to the 20 tasks the list scenarios read."""
+    for i in range(20 - len(http("GET", tasks_url, token=token)[1] or [])):
+        assert http("POST", tasks_url, {"title": f"seed {i}"}, token)[0] == 201
+
+
+def wrk_mixed(base, args, work, **claims):
+    """The many-user mixed load against `base`, on users seeded for it."""
+    return wrk(base, args.seconds, args.connections, script="mixed.lua",
+               env={"BENCH_USERS": seed_users(base, work, **claims)})
 
 
 # ------------------------------------------------------------------------------ our services
@@ -217,7 +231,7 @@ def measure_ours(backend, args, work):
         token, user = account["token"], account["user"]["id"]
         return run_scenarios(f"ours ({backend})", "http://127.0.0.1:18502", user, token, tasks, cold, args,
                              work, signin="http://127.0.0.1:18501/signin", uncached="http://127.0.0.1:18503",
-                             mixed_claims={"iss": "issuer", "aud": "tasks-api"})
+                             mixed_claims=OUR_CLAIMS)
     finally:
         if uncached:
             stop(uncached)
@@ -232,8 +246,7 @@ def run_scenarios(name, base, user, token, process, cold, args, work, signin=Non
     """The scenarios, against one implementation. The mixed one needs tokens this harness can mint
     (`mixed_claims`: the claims besides `sub` and the times), so a peer that mints its own skips it."""
     tasks_url = f"{base}/api/{user}/tasks"
-    for i in range(20 - len(http("GET", tasks_url, token=token)[1] or [])):
-        assert http("POST", tasks_url, {"title": f"seed {i}"}, token)[0] == 201
+    seed_list(tasks_url, token)
     status, listed = http("GET", tasks_url, token=token)
     assert status == 200 and len(listed) == 20, f"{name}: expected 20 tasks, got {status}"
     head, payload, signature = token.split(".")
@@ -249,8 +262,7 @@ def run_scenarios(name, base, user, token, process, cold, args, work, signin=Non
         "GET list, invalid token": wrk(tasks_url, s, c, token=invalid, expect=401),
     }
     if mixed_claims is not None:
-        rows[MIXED] = wrk(base, s, c, script="mixed.lua",
-                          env={"BENCH_USERS": seed_users(base, work, **mixed_claims)})
+        rows[MIXED] = wrk_mixed(base, args, work, **mixed_claims)
     if signin:
         rows["POST /signin (argon2id)"] = wrk(signin, s, c, script="signin.lua")
     return {"name": name, "rows": rows, "rss_kib": peak_rss_kib(process.pid), "cold_ms": cold * 1000}
@@ -264,18 +276,14 @@ def measure_build(binary, args, work):
     with open(os.path.join(work, "variants.log"), "a") as log:
         tasks = start_ours(binary, 18502, database, log)
         try:
-            wait_for("http://127.0.0.1:18502/ready", process=tasks)
-            claims = {"iss": "issuer", "aud": "tasks-api"}
-            user = "bench-user"
-            token = mint(user, **claims)
-            url = f"http://127.0.0.1:18502/api/{user}/tasks"
-            for i in range(20):
-                assert http("POST", url, {"title": f"seed {i}"}, token)[0] == 201
-            s, c = args.seconds, args.connections
+            base = "http://127.0.0.1:18502"
+            wait_for(f"{base}/ready", process=tasks)
+            token = mint("bench-user", **OUR_CLAIMS)
+            url = f"{base}/api/bench-user/tasks"
+            seed_list(url, token)
             return {
-                "GET list (20 tasks)": wrk(url, s, c, token=token),
-                MIXED: wrk("http://127.0.0.1:18502", s, c, script="mixed.lua",
-                           env={"BENCH_USERS": seed_users("http://127.0.0.1:18502", work, **claims)}),
+                "GET list (20 tasks)": wrk(url, args.seconds, args.connections, token=token),
+                MIXED: wrk_mixed(base, args, work, **OUR_CLAIMS),
             }
         finally:
             stop(tasks)

@@ -217,9 +217,9 @@ impl Drop for Process {
 }
 
 /// Checks a service binary's command line: `--help` and `--version` answer and exit 0, the one
-/// naming each of `subcommands`, the other `version`; an unknown argument is refused with a non-zero exit. None of them
-/// starts a server: each is run in an empty directory with a port taken, and must leave the
-/// directory empty (no `data/`) and exit within seconds.
+/// naming each of `subcommands`, the other `version`; an unknown argument is refused with a
+/// non-zero exit. None of them starts a server: each is run in an empty directory with a port
+/// taken, and must leave the directory empty (no `data/`) and exit within seconds.
 pub fn assert_command_line(binary: &str, version: &str, subcommands: &[&str]) {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     let port = taken.local_addr().expect("its address").port().to_string();

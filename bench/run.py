@@ -271,7 +271,8 @@ def run_scenarios(name, base, user, token, process, cold, args, work, signin=Non
 # ---------------------------------------------------------------------- builds side by side
 
 def measure_build(binary, args, work):
-    """One build of tasks-api on a fresh SQLite database: the single-user list and the mixed load."""
+    """One build of tasks-api on a fresh SQLite database: the single-user list and the mixed load,
+    and its peak RSS after both."""
     database = f"sqlite://{work}/variant-{uuid.uuid4().hex[:8]}.db"
     with open(os.path.join(work, "variants.log"), "a") as log:
         tasks = start_ours(binary, 18502, database, log)
@@ -281,10 +282,11 @@ def measure_build(binary, args, work):
             token = mint("bench-user", **OUR_CLAIMS)
             url = f"{base}/api/bench-user/tasks"
             seed_list(url, token)
-            return {
+            rows = {
                 "GET list (20 tasks)": wrk(url, args.seconds, args.connections, token=token),
                 MIXED: wrk_mixed(base, args, work, **OUR_CLAIMS),
             }
+            return rows, peak_rss_kib(tasks.pid)
         finally:
             stop(tasks)
 
@@ -300,15 +302,18 @@ def compare_builds(builds, args):
                 runs[label].append(measure_build(binary, args, work))
     median = lambda values: sorted(values)[len(values) // 2]
     scenarios = ["GET list (20 tasks)", MIXED]
-    summary = {label: {k: {m: median([r[k][m] for r in rs]) for m in ("rps", "p99")} for k in scenarios}
+    summary = {label: {k: {m: median([rows[k][m] for rows, _ in rs]) for m in ("rps", "p99")} for k in scenarios}
                for label, rs in runs.items()}
+    rss = {label: median([kib for _, kib in rs]) for label, rs in runs.items()}
     base = summary[builds[0][0]]
-    lines = ["| build | list req/s | vs baseline | list p99 ms | mixed req/s | vs baseline | mixed p99 ms |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| build | list req/s | vs baseline | list p99 ms | mixed req/s | vs baseline | mixed p99 ms "
+             "| peak RSS MiB |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for label, row in summary.items():
         cells = []
         for k in scenarios:
             cells += [f"{row[k]['rps']:.0f}", f"{row[k]['rps'] / base[k]['rps']:.2f}", f"{row[k]['p99']:.2f}"]
+        cells.append(f"{rss[label] / 1024:.1f}")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     print(f"Machine: {machine()}\n\nMedians of {args.rounds} alternating rounds, wrk -t2 -c{args.connections}, "
           f"{args.seconds} s a scenario, SQLite:\n\n" + "\n".join(lines))

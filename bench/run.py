@@ -286,7 +286,7 @@ def measure_build(binary, args, work):
                 "GET list (20 tasks)": wrk(url, args.seconds, args.connections, token=token),
                 MIXED: wrk_mixed(base, args, work, **OUR_CLAIMS),
             }
-            return rows, peak_rss_kib(tasks.pid)
+            return {"rows": rows, "rss_kib": peak_rss_kib(tasks.pid)}
         finally:
             stop(tasks)
 
@@ -302,9 +302,9 @@ def compare_builds(builds, args):
                 runs[label].append(measure_build(binary, args, work))
     median = lambda values: sorted(values)[len(values) // 2]
     scenarios = ["GET list (20 tasks)", MIXED]
-    summary = {label: {k: {m: median([rows[k][m] for rows, _ in rs]) for m in ("rps", "p99")} for k in scenarios}
+    summary = {label: {k: {m: median([r["rows"][k][m] for r in rs]) for m in ("rps", "p99")} for k in scenarios}
                for label, rs in runs.items()}
-    rss = {label: median([kib for _, kib in rs]) for label, rs in runs.items()}
+    rss = {label: median([r["rss_kib"] for r in rs]) for label, rs in runs.items()}
     base = summary[builds[0][0]]
     lines = ["| build | list req/s | vs baseline | list p99 ms | mixed req/s | vs baseline | mixed p99 ms "
              "| peak RSS MiB |",

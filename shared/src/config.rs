@@ -93,6 +93,12 @@ impl Secret {
                 "it must be at least {MIN_SECRET_BYTES} bytes long"
             )));
         }
+        if is_guessable(&value) {
+            return Err(invalid(
+                "it is long but guessable (one piece repeated, or too few different characters); \
+                 generate one with `openssl rand -base64 48`",
+            ));
+        }
         Ok(Self(value))
     }
 
@@ -107,6 +113,24 @@ impl Secret {
     pub fn expose(&self) -> &[u8] {
         self.0.as_bytes()
     }
+}
+
+/// Fewer different characters than this and a secret of any length is a pattern, not a key. A
+/// random one has many more: 32 random bytes in hex show all 16 digits, in base64 about 40.
+const MIN_DISTINCT_CHARS: usize = 8;
+
+/// Whether a secret that is long enough is still easy to guess (RFC 8725 §3.5: a key must have
+/// enough entropy): one piece repeated (`"a"` × 32, a word over and over) or made of a handful of
+/// characters.
+fn is_guessable(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let repeated =
+        (1..=bytes.len() / 2).any(|unit| bytes.iter().zip(&bytes[unit..]).all(|(a, b)| a == b));
+    let distinct = bytes
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    repeated || distinct < MIN_DISTINCT_CHARS
 }
 
 impl fmt::Debug for Secret {
@@ -138,6 +162,35 @@ mod tests {
             "super-secret-key-change-in-production",
         ] {
             assert!(Secret::new(placeholder.into()).is_err(), "{placeholder}");
+        }
+    }
+
+    #[test]
+    fn a_long_but_guessable_secret_is_refused_and_a_random_one_taken() {
+        for guessable in [
+            "a".repeat(32),
+            "ab".repeat(20),
+            "hunter2!".repeat(5),
+            // A word repeated, cut off mid-word.
+            "correcthorse".repeat(3),
+            format!("{}b", "a".repeat(40)),
+            "0123456".repeat(6),
+        ] {
+            let err = Secret::new(guessable.clone()).err();
+            assert!(
+                err.as_ref()
+                    .is_some_and(|e| e.to_string().contains("guessable")),
+                "{guessable:?}: {err:?}"
+            );
+        }
+        for random in [
+            // `openssl rand -base64 48`
+            "q3V8kq1tq6v0Q7m2Zc9mJb8YwR4pX1sN0dE6fG5hH2jK3lL4mM5nN6oO7pP8qQ9r",
+            // 16 random bytes in hex: the fewest different characters a good secret shows
+            "3f9a0c17e4b2d8561a7c9e0b2d4f6a81",
+            "correct horse battery staple, then a tree",
+        ] {
+            assert!(Secret::new(random.into()).is_ok(), "{random}");
         }
     }
 

@@ -68,17 +68,22 @@ async fn owner(request: &HttpRequest) -> Result<Owner, ApiError> {
 
 /// Middleware for the `/api/{user_id}` scope (`middleware::from_fn`): lets a request through
 /// with its [`Owner`] in the request's extensions, or answers it without reading its body.
+/// Every answer is `Cache-Control: no-store`: one person's tasks must not be kept by a shared
+/// cache or a browser's disk.
 pub async fn require_owner(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    match owner(request.request()).await {
+    let mut response = match owner(request.request()).await {
         Ok(owner) => {
             request.extensions_mut().insert(owner);
-            Ok(next.call(request).await?.map_into_left_body())
+            next.call(request).await?.map_into_left_body()
         }
-        Err(refused) => Ok(request.error_response(refused).map_into_right_body()),
-    }
+        Err(refused) => request.error_response(refused).map_into_right_body(),
+    };
+    let (name, value) = service::http::no_store();
+    response.headers_mut().insert(name, value);
+    Ok(response)
 }
 
 /// A handler's `Owner` argument: the one [`require_owner`] verified. A route mounted outside

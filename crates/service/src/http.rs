@@ -315,7 +315,7 @@ pub fn request_logger() -> Logger {
         .custom_request_replace("path", |req| req.path().to_owned())
 }
 
-/// `Cache-Control: no-store`, for responses that carry a token.
+/// `Cache-Control: no-store`, for responses that carry a token or a person's data.
 pub fn no_store() -> (header::HeaderName, HeaderValue) {
     (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
 }

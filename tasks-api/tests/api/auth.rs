@@ -297,6 +297,33 @@ async fn every_documented_user_operation_needs_the_users_own_token() {
     assert_eq!(still["completed"], false);
 }
 
+#[actix_rt::test]
+async fn every_documented_user_operation_answers_no_store_refused_or_not() {
+    let app = spawn_app().await;
+    let id = app.create_task("ada", "Ada's").await["id"].to_string();
+    let ada = token_for("ada");
+    let mallory = token_for("mallory");
+    for (method, path) in documented_user_operations(&app, "ada", &id).await {
+        for token in [Some(ada.as_str()), Some(mallory.as_str()), None] {
+            let response = app
+                .request(method.clone(), &path, token)
+                .json(&json!({"title": "Ada's, again"}))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            assert_eq!(
+                response
+                    .headers()
+                    .get("cache-control")
+                    .map(|v| v.to_str().unwrap()),
+                Some("no-store"),
+                "{method} {path} answered {status} without Cache-Control: no-store"
+            );
+        }
+    }
+}
+
 /// The middleware answers before any body extractor runs: without a token, a body that is too
 /// large, of the wrong type or of the wrong shape is never read, so the answer is a 401.
 #[actix_rt::test]

@@ -210,6 +210,10 @@ pub enum TokenError {
     TooLong,
     #[error("token has no usable subject")]
     NoSubject,
+    #[error("token header names critical extensions, and this verifier implements none")]
+    CriticalExtension,
+    #[error("token was issued in the future")]
+    IssuedInTheFuture,
     #[error("no known key for this token")]
     UnknownKey,
     #[error("token rejected: {0:?}")]
@@ -225,6 +229,8 @@ impl From<jsonwebtoken::errors::Error> for TokenError {
 /// The claims tasks-api needs from a token: its subject, which is `sub`, or `userId` (as some
 /// Better Auth setups send it) where `sub` is absent. A non-string subject fails to deserialize.
 /// `exp` and `nbf` (checked by jsonwebtoken) are kept to check a remembered token's time again.
+/// `iat` must be a number, and `iss` a single string: jsonwebtoken alone would take an array of
+/// issuers that contains ours (its value is compared by jsonwebtoken).
 #[derive(Deserialize)]
 struct SubjectClaims {
     sub: Option<String>,
@@ -232,6 +238,9 @@ struct SubjectClaims {
     user_id: Option<String>,
     exp: Option<f64>,
     nbf: Option<f64>,
+    iat: Option<f64>,
+    #[serde(rename = "iss")]
+    _single_issuer: Option<String>,
 }
 
 /// A token that passed every check, remembered with what may still change: the time.
@@ -380,6 +389,14 @@ impl Verifier {
             .find(|(a, _)| *a == algorithm)
             .ok_or_else(invalid_algorithm)?;
         let data = jsonwebtoken::decode::<SubjectClaims>(token, key, validation)?;
+        // RFC 7515 §4.1.11: a `crit` extension the verifier does not implement makes the token
+        // invalid, and this one implements none.
+        if data.header.crit.is_some() {
+            return Err(TokenError::CriticalExtension);
+        }
+        if data.claims.iat.is_some_and(|iat| iat > now + self.leeway) {
+            return Err(TokenError::IssuedInTheFuture);
+        }
         let subject = match data.claims.sub {
             Some(sub) => sub,
             None => data.claims.user_id.ok_or(TokenError::NoSubject)?,
@@ -487,6 +504,19 @@ mod tests {
             }
         }
         claims
+    }
+
+    /// The good claims under a header written out as given, signed with the secret.
+    fn with_header(header: Value) -> String {
+        let signed = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(good_claims().to_string().as_bytes())
+        );
+        let key = EncodingKey::from_secret(SECRET.as_bytes());
+        let signature =
+            jsonwebtoken::crypto::sign(signed.as_bytes(), &key, Algorithm::HS256).unwrap();
+        format!("{signed}.{signature}")
     }
 
     async fn verify(token: &str) -> Result<String, TokenError> {
@@ -725,6 +755,60 @@ mod tests {
                     SECRET,
                 ),
                 false,
+            ),
+            (
+                "iss as an array holding ours",
+                sign(&with(json!({"iss": ["issuer"]})), Algorithm::HS256, SECRET),
+                false,
+            ),
+            (
+                "iss as an array holding ours and another",
+                sign(
+                    &with(json!({"iss": ["issuer", "someone-else"]})),
+                    Algorithm::HS256,
+                    SECRET,
+                ),
+                false,
+            ),
+            (
+                "iat as a string",
+                sign(&with(json!({"iat": "yesterday"})), Algorithm::HS256, SECRET),
+                false,
+            ),
+            (
+                "iat in the future past the leeway",
+                sign(&with(json!({"iat": now() + 600})), Algorithm::HS256, SECRET),
+                false,
+            ),
+            (
+                "iat in the future within the leeway",
+                sign(&with(json!({"iat": now() + 30})), Algorithm::HS256, SECRET),
+                true,
+            ),
+            (
+                "no iat",
+                sign(&with(json!({"iat": null})), Algorithm::HS256, SECRET),
+                true,
+            ),
+            (
+                "crit naming an extension",
+                with_header(json!({"alg": "HS256", "typ": "JWT", "crit": ["exp"]})),
+                false,
+            ),
+            (
+                "crit empty",
+                with_header(json!({"alg": "HS256", "typ": "JWT", "crit": []})),
+                false,
+            ),
+            (
+                "crit not a list",
+                with_header(json!({"alg": "HS256", "typ": "JWT", "crit": "b64"})),
+                false,
+            ),
+            (
+                "an unknown header parameter that is not critical",
+                with_header(json!({"alg": "HS256", "typ": "JWT", "x-note": "hello"})),
+                true,
             ),
             ("garbage", "not.a.token".into(), false),
             ("empty", String::new(), false),

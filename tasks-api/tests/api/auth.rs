@@ -113,6 +113,26 @@ async fn every_forged_or_broken_token_is_refused_and_only_good_ones_pass() {
             401,
         ),
         ("wrong iss", signed(json!({"iss": "evil"})), 401),
+        ("iss as a list", signed(json!({"iss": ["issuer"]})), 401),
+        (
+            "a critical header extension",
+            jsonwebtoken::encode(
+                &Header {
+                    crit: Some(vec!["exp".into()]),
+                    ..Header::new(Algorithm::HS256)
+                },
+                &claims(json!({})),
+                &EncodingKey::from_secret(SECRET.as_bytes()),
+            )
+            .unwrap(),
+            401,
+        ),
+        ("iat as a string", signed(json!({"iat": "now"})), 401),
+        (
+            "iat in the future past the leeway",
+            signed(json!({"iat": now() + 600})),
+            401,
+        ),
         ("missing iss", signed(json!({"iss": null})), 401),
         ("wrong aud", signed(json!({"aud": "other-api"})), 401),
         ("missing aud", signed(json!({"aud": null})), 401),

@@ -9,6 +9,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use percent_encoding::percent_decode_str;
 use shared::token::Verifier;
 use std::future::{Ready, ready};
 
@@ -57,11 +58,17 @@ pub async fn authenticate(request: &HttpRequest) -> Result<String, ApiError> {
     })
 }
 
-/// The owner of the path's tasks, when the request's token is theirs.
+/// The owner of the path's tasks, when the request's token is theirs. actix leaves `%`, `/` and
+/// `+` escaped in a path segment (`%25`, `%2F`, `%2B`); the segment is decoded the rest of the
+/// way before it is compared, so any subject has a path (the one `Location` gives).
 async fn owner(request: &HttpRequest) -> Result<Owner, ApiError> {
     let subject = authenticate(request).await?;
-    match request.match_info().get("user_id") {
-        Some(user_id) if user_id == subject => Ok(Owner { user_id: subject }),
+    let in_path = request
+        .match_info()
+        .get("user_id")
+        .map(|segment| percent_decode_str(segment).decode_utf8());
+    match in_path {
+        Some(Ok(user_id)) if user_id == subject => Ok(Owner { user_id: subject }),
         _ => Err(ApiError::NotOwner),
     }
 }

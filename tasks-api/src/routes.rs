@@ -11,6 +11,7 @@ use crate::startup::TasksApi;
 use actix_web::http::header::{ContentType, LOCATION};
 use actix_web::{HttpResponse, web};
 use database::Timestamp;
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::Serialize;
 use service::http::{Json, Problem};
 
@@ -112,11 +113,32 @@ pub async fn create(
     let task = NewTask::try_from(body.0)?;
     let writer = owner.clone();
     let task = database::write(&api.pool, move |conn| db::insert(conn, &writer, task)).await?;
-    let location = format!("/api/{}/tasks/{}", owner.user_id(), task.id);
+    // Nothing between the commit and the answer may fail: a subject holding a control
+    // character or a space would be an invalid header value (a 500 for a task that was saved).
+    let location = format!(
+        "/api/{}/tasks/{}",
+        utf8_percent_encode(owner.user_id(), PATH_SEGMENT),
+        task.id
+    );
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, location))
         .json(TaskView::new(&owner, &task)))
 }
+
+/// What a path segment must not hold as it is: the URL Standard's path percent-encode set, and
+/// `/` and `%`, which would end the segment or start an escape. Non-ASCII is always encoded.
+const PATH_SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'%');
 
 /// Read one task.
 #[utoipa::path(get, path = "/api/{user_id}/tasks/{task_id}", tag = "tasks",

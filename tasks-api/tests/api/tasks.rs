@@ -32,6 +32,48 @@ async fn creating_a_task_returns_201_the_task_and_its_location() {
 }
 
 #[actix_rt::test]
+async fn any_subject_gets_a_location_that_leads_back_to_its_task() {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    let app = spawn_app().await;
+    for subject in [
+        "ada lovelace",
+        "a\u{1}b",
+        "tab\there",
+        "zoë",
+        "a?b#c",
+        "100%",
+        "a/b",
+        "a+b",
+        "%41",
+        "a\"b<c>`{d}",
+        "\u{7f}",
+    ] {
+        let token = token_for(subject);
+        let tasks = format!(
+            "/api/{}/tasks",
+            utf8_percent_encode(subject, NON_ALPHANUMERIC)
+        );
+        let response = app
+            .request(Method::POST, &tasks, Some(&token))
+            .json(&json!({"title": "Mine"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 201, "{subject:?}");
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let created: Value = response.json().await.unwrap();
+        assert_eq!(created["user_id"], subject);
+        let read = app
+            .request(Method::GET, &location, Some(&token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(read.status().as_u16(), 200, "{subject:?}: {location}");
+        assert_eq!(read.json::<Value>().await.unwrap(), created);
+    }
+}
+
+#[actix_rt::test]
 async fn a_task_without_description_has_null() {
     let app = spawn_app().await;
     let task = app.create_task("ada", "Plain").await;

@@ -96,7 +96,10 @@ impl UserName {
     }
 }
 
+/// A field a route does not take is refused by name, never dropped: a typo must not pass as
+/// "absent".
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SignUpRequest {
     #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     pub email: String,
@@ -107,6 +110,7 @@ pub struct SignUpRequest {
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SignInRequest {
     #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     pub email: String,

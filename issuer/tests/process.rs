@@ -91,7 +91,7 @@ fn logs_never_show_a_password_a_token_a_hash_or_the_secret() {
             .unwrap();
         client
             .post(process.url("/signin"))
-            .json(&body)
+            .json(&serde_json::json!({"email": "ada@example.com", "password": password}))
             .send()
             .await
             .unwrap();

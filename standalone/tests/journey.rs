@@ -105,7 +105,7 @@ async fn a_user_signs_up_signs_in_and_manages_tasks_through_one_port() {
     assert_eq!(signup.status().as_u16(), 201);
     let signin: Value = client
         .post(url("/signin"))
-        .json(&account)
+        .json(&json!({"email": "ada@example.com", "password": "correct horse battery"}))
         .send()
         .await
         .unwrap()

@@ -68,7 +68,10 @@ impl TaskId {
     }
 }
 
+/// A field a route does not take is refused by name, never dropped: a typo such as `titel`
+/// must not pass as "absent".
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateTaskRequest {
     #[schema(example = "Buy milk", min_length = 1, max_length = 200)]
     pub title: String,
@@ -77,25 +80,26 @@ pub struct CreateTaskRequest {
     pub description: Option<String>,
 }
 
-/// `description` distinguishes absent (stays) from `null` (clears).
+/// An absent field stays as it is. `description` distinguishes absent (stays) from `null`
+/// (clears); `title` and `completed` cannot be null, so `null` for them is refused rather than
+/// read as absent.
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateTaskRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, max_length = 2000, nullable)]
     pub description: Option<Option<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub completed: Option<bool>,
 }
 
-/// Deserializes a field that is present (its value may be `null`) into `Some(..)`; `default`
-/// leaves an absent one `None`.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
+/// Deserializes a field that is present into `Some(..)`, whatever `T` takes (`null` only where
+/// `T` is itself an `Option`); `default` leaves an absent one `None`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 pub struct NewTask {

@@ -266,6 +266,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
             (join_path(&path, name), "is required")
         } else if message.starts_with("unknown field") {
             (path, "is not an accepted field")
+        } else if message.starts_with("invalid type: null") {
+            (path, "must not be null")
         } else if message.starts_with("invalid type") {
             (path, "has the wrong type")
         } else if message.starts_with("duplicate field") {
@@ -387,11 +389,15 @@ mod tests {
         struct Strict {
             title: String,
         }
-        let cases: [(&[u8], FieldError); 4] = [
+        let cases: [(&[u8], FieldError); 5] = [
             (br#"{}"#, FieldError::new("title", "is required")),
             (
                 br#"{"title": 1}"#,
                 FieldError::new("title", "has the wrong type"),
+            ),
+            (
+                br#"{"title": null}"#,
+                FieldError::new("title", "must not be null"),
             ),
             (
                 br#"{"title": "a", "titel": "b"}"#,

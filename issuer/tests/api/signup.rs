@@ -157,6 +157,47 @@ async fn json_of_the_wrong_shape_gives_422_naming_the_field() {
 }
 
 #[actix_rt::test]
+async fn a_field_the_route_does_not_take_or_a_null_is_a_422_naming_it() {
+    let app = spawn_app().await;
+    let cases = [
+        (
+            "/signup",
+            json!({"email": "a@b.co", "password": PASSWORD, "name": "A", "role": "admin"}),
+            "role",
+            "is not an accepted field",
+        ),
+        (
+            "/signup",
+            json!({"email": "a@b.co", "password": PASSWORD, "nmae": "A"}),
+            "nmae",
+            "is not an accepted field",
+        ),
+        (
+            "/signup",
+            json!({"email": "a@b.co", "password": null, "name": "A"}),
+            "password",
+            "must not be null",
+        ),
+        (
+            "/signin",
+            json!({"email": "a@b.co", "password": PASSWORD, "remember": true}),
+            "remember",
+            "is not an accepted field",
+        ),
+    ];
+    for (path, body, field, message) in cases {
+        let problem = assert_problem(app.post_json(path, &body).await, 422).await;
+        assert_eq!(fields(&problem), [field], "{path} {body}");
+        assert_eq!(problem["errors"][0]["message"], message, "{path} {body}");
+    }
+    let problem = assert_problem(app.signin("a@b.co", PASSWORD).await, 401).await;
+    assert_eq!(
+        problem["status"], 401,
+        "no account was made by a refused sign-up"
+    );
+}
+
+#[actix_rt::test]
 async fn a_body_that_is_not_json_gives_400() {
     let app = spawn_app().await;
     for body in ["", "{", "email=a@b.co", "{\"email\": \"a@b.co\",}"] {

@@ -266,6 +266,86 @@ async fn put_validates_like_create() {
 }
 
 #[actix_rt::test]
+async fn a_field_a_route_does_not_take_or_a_null_it_cannot_hold_is_a_422_naming_it() {
+    let app = spawn_app().await;
+    let task = app.create_task("ada", "Task").await;
+    let id = task["id"].to_string();
+    let cases = [
+        (
+            Method::POST,
+            json!({"title": "Mine", "titel": "typo"}),
+            "titel",
+            "is not an accepted field",
+        ),
+        (
+            Method::POST,
+            json!({"title": "Mine", "user_id": "mallory"}),
+            "user_id",
+            "is not an accepted field",
+        ),
+        (
+            Method::POST,
+            json!({"title": "Mine", "completed": true}),
+            "completed",
+            "is not an accepted field",
+        ),
+        (
+            Method::POST,
+            json!({"title": null}),
+            "title",
+            "must not be null",
+        ),
+        (
+            Method::PUT,
+            json!({"titel": "typo"}),
+            "titel",
+            "is not an accepted field",
+        ),
+        (
+            Method::PUT,
+            json!({"title": "Renamed", "id": 99}),
+            "id",
+            "is not an accepted field",
+        ),
+        (
+            Method::PUT,
+            json!({"title": null}),
+            "title",
+            "must not be null",
+        ),
+        (
+            Method::PUT,
+            json!({"completed": null}),
+            "completed",
+            "must not be null",
+        ),
+    ];
+    for (method, body, field, message) in cases {
+        let response = match method {
+            Method::POST => app.create("ada", &body).await,
+            _ => app.on_task(method.clone(), "ada", &id, Some(&body)).await,
+        };
+        let problem = assert_problem(response, 422).await;
+        assert_eq!(fields(&problem), [field], "{method} {body}");
+        assert_eq!(problem["errors"][0]["message"], message, "{method} {body}");
+    }
+    let listed: Value = app.list("ada", "").await.json().await.unwrap();
+    assert_eq!(
+        listed,
+        json!([task]),
+        "nothing refused was saved or changed"
+    );
+    let cleared = app
+        .on_task(Method::PUT, "ada", &id, Some(&json!({"description": null})))
+        .await;
+    assert_eq!(
+        cleared.status().as_u16(),
+        200,
+        "null still clears a description"
+    );
+}
+
+#[actix_rt::test]
 async fn patch_complete_toggles() {
     let app = spawn_app().await;
     let id = app.create_task("ada", "Task").await["id"].to_string();

@@ -258,3 +258,44 @@ async fn tasks_survive_a_restart_when_the_secret_is_configured() {
     );
     assert_eq!(listed[0]["title"], "Keep me");
 }
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers_a_proxy_would_add() {
+    let dir = tempfile::tempdir().unwrap();
+    let process = standalone(dir.path());
+    let client = Client::new();
+    let answers = [
+        client.get(process.url("/health")).send().await.unwrap(),
+        client
+            .get(process.url("/no-such-page"))
+            .send()
+            .await
+            .unwrap(),
+        client
+            .get(process.url("/api/ada/tasks"))
+            .send()
+            .await
+            .unwrap(),
+        client
+            .post(process.url("/signin"))
+            .body("not json")
+            .send()
+            .await
+            .unwrap(),
+    ];
+    for answer in answers {
+        let status = answer.status();
+        for (name, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "no-referrer"),
+            (
+                "content-security-policy",
+                "default-src 'none'; frame-ancestors 'none'",
+            ),
+        ] {
+            let sent: Vec<_> = answer.headers().get_all(name).iter().collect();
+            assert_eq!(sent, [value], "{name} on a {status} answer");
+        }
+    }
+}

@@ -93,6 +93,7 @@ impl Service {
                 .wrap(http::cors(&cors_origins))
                 .wrap(http::problem_responses())
                 .wrap(http::request_logger())
+                .wrap(http::security_headers())
                 .app_data(http::payload_config())
                 .app_data(document.clone())
                 .app_data(databases.clone())

@@ -199,8 +199,14 @@ fn render_as_problem<B: MessageBody + 'static>(
     ))
 }
 
+/// The longest a request body may take to arrive, once its head has (actix bounds the head
+/// alone). Without it a client that sends a few bytes and stalls holds a connection and its
+/// buffer forever; 64 KiB in this time is a little over 6 KiB/s.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A JSON body, read by the service's rules: `Content-Type: application/json`, at most 64 KiB,
-/// 400 when it is not JSON at all, 422 naming the field when it is JSON of the wrong shape.
+/// within [`BODY_READ_TIMEOUT`] (408 after it), 400 when it is not JSON at all, 422 naming the
+/// field when it is JSON of the wrong shape.
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
@@ -228,10 +234,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 )
                 .into());
             }
-            let bytes = body.await.map_err(|e| {
-                let status = e.as_response_error().status_code();
-                Problem::new(status, generic_detail(status))
-            })?;
+            let bytes = actix_rt::time::timeout(BODY_READ_TIMEOUT, body)
+                .await
+                .map_err(|_| {
+                    Problem::new(
+                        StatusCode::REQUEST_TIMEOUT,
+                        "The request body did not arrive in time",
+                    )
+                })?
+                .map_err(|e| {
+                    let status = e.as_response_error().status_code();
+                    Problem::new(status, generic_detail(status))
+                })?;
             parse_json(&bytes).map(Json).map_err(Into::into)
         })
     }

@@ -284,3 +284,36 @@ async fn methods_a_route_does_not_have_get_405() {
         .unwrap();
     assert_eq!(still["title"], "Ada's", "no odd method changed the task");
 }
+
+#[actix_rt::test]
+async fn a_body_that_stalls_after_its_first_bytes_is_answered_408_within_the_bound() {
+    use std::io::{Read, Write};
+    let app = spawn_app().await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let token = token_for("ada");
+    let started = std::time::Instant::now();
+    let answer = actix_rt::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        let head = format!(
+            "POST /api/ada/tasks HTTP/1.1\r\nHost: tasks\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: 40\r\n\r\n{{\"title\""
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut answer = vec![0; 1024];
+        let read = stream.read(&mut answer).unwrap();
+        String::from_utf8_lossy(&answer[..read]).into_owned()
+    })
+    .await
+    .unwrap();
+    let waited = started.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        waited >= service::http::BODY_READ_TIMEOUT && waited < 2 * service::http::BODY_READ_TIMEOUT,
+        "answered after {waited:?}"
+    );
+    let listed: serde_json::Value = app.list("ada", "").await.json().await.unwrap();
+    assert_eq!(listed, json!([]), "nothing was saved");
+}

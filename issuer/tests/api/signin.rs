@@ -128,6 +128,36 @@ async fn forwarded_for_from_a_trusted_proxy_names_the_client() {
 }
 
 #[actix_rt::test]
+async fn behind_an_appending_proxy_a_client_cannot_escape_its_budget_with_junk_entries() {
+    let app = spawn_app_with(&[
+        ("RATE_LIMIT_PER_MINUTE", "1"),
+        ("RATE_LIMIT_BURST", "2"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    // What the client wrote, then the address the proxy appended: the real client's.
+    let written = [
+        "9.9.9.1, unknown",
+        "9.9.9.2:80",
+        "_hidden",
+        "2001:db8::1, garbage",
+    ];
+    let mut statuses = Vec::new();
+    for junk in written {
+        let response = app
+            .client
+            .post(format!("{}/signin", app.address))
+            .header("x-forwarded-for", format!("{junk}, 203.0.113.7"))
+            .json(&serde_json::json!({"email": "ada@example.com", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 429, 429]);
+}
+
+#[actix_rt::test]
 async fn signins_beyond_the_hashing_bound_wait_briefly_then_get_503_with_retry_after() {
     let app = spawn_app_with(&[
         ("MAX_CONCURRENT_HASHES", "1"),

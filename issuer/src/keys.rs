@@ -78,6 +78,8 @@ impl KeyRing {
                 },
             ),
             (None, Some(path)) => {
+                database::private_files::check(std::path::Path::new(path))
+                    .map_err(|e| KeyRingError::File(e.to_string()))?;
                 let pem = std::fs::read_to_string(path)
                     .map_err(|e| KeyRingError::File(format!("cannot read {path}: {}", e.kind())))?;
                 let key = PrivateKey::from_pem(algorithm, &pem)

@@ -40,6 +40,80 @@ fn a_placeholder_secret_stops_the_start() {
 }
 
 #[test]
+fn under_a_permissive_umask_its_data_is_private_and_exposed_secrets_stop_the_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    // `umask 000` would let everyone read what the process creates, were it left to the umask.
+    let mut command = Command::new("sh");
+    command
+        .args([
+            "-c",
+            &format!("umask 000 && exec {}", env!("CARGO_BIN_EXE_issuer")),
+        ])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("BETTER_AUTH_SECRET", SECRET)
+        .env("PORT", "0");
+    let process = Process::start(command);
+    drop(process);
+    let data = dir.path().join("data");
+    assert_eq!(mode(&data), 0o700);
+    for file in ["issuer.db", "issuer.db-wal", "issuer.db-shm"] {
+        let path = data.join(file);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{file}");
+        }
+    }
+    assert_eq!(mode(&data.join("issuer.db")), 0o600);
+
+    // A database others may read is refused, named, and left as it was.
+    let database = data.join("issuer.db");
+    std::fs::set_permissions(&database, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let output = issuer()
+        .current_dir(dir.path())
+        .env("BETTER_AUTH_SECRET", SECRET)
+        .env("PORT", "0")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("data/issuer.db") && stderr.contains("chmod 600"),
+        "{stderr}"
+    );
+
+    // So is a private key file others may read, before a byte of it is read.
+    let key = dir.path().join("key.pem");
+    std::fs::write(&key, "not a key").unwrap();
+    let start_with_key = |key_mode| {
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(key_mode)).unwrap();
+        let output = issuer()
+            .current_dir(dir.path())
+            .env("JWT_ALGORITHM", "EdDSA")
+            .env("JWT_PRIVATE_KEY_FILE", &key)
+            .env("DATABASE_URL", "sqlite://keyed/issuer.db")
+            .env("PORT", "0")
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let exposed = start_with_key(0o644);
+    assert!(
+        exposed.contains("key.pem") && exposed.contains("chmod 600"),
+        "{exposed}"
+    );
+    let private = start_with_key(0o600);
+    assert!(
+        !private.contains("chmod"),
+        "a private key file passes the check: {private}"
+    );
+}
+
+#[test]
 fn an_unreachable_database_is_retried_then_named_with_its_password_masked() {
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();

@@ -93,6 +93,19 @@ async fn a_user_signs_up_signs_in_and_manages_tasks_through_one_port() {
     assert!(
         dir.path().join("data/issuer.db").exists() && dir.path().join("data/tasks.db").exists()
     );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &str| {
+            std::fs::metadata(dir.path().join(path))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode("data"), 0o700, "the data folder is its owner's alone");
+        assert_eq!(mode("data/issuer.db"), 0o600);
+        assert_eq!(mode("data/tasks.db"), 0o600);
+    }
 
     let account =
         json!({"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"});

@@ -4,6 +4,8 @@
 //! that can have an idle connection at once runs on the worker that asked for it, and every
 //! other call waits on a blocking thread.
 
+pub mod private_files;
+
 use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::deserialize::{self, FromSql};
@@ -281,6 +283,8 @@ pub enum StartupError {
     },
     #[error("could not migrate the database at {url}: {cause}")]
     Migration { url: String, cause: String },
+    #[error(transparent)]
+    Exposed(#[from] private_files::ExposedFile),
 }
 
 /// Builds the pool and migrates the database, retrying with backoff while the database is not up
@@ -291,11 +295,7 @@ pub fn connect(
     settings: &PoolSettings,
 ) -> Result<Pool, StartupError> {
     if let DatabaseUrl::Sqlite(path) = url {
-        if let Some(parent) = std::path::Path::new(path).parent()
-            && !parent.as_os_str().is_empty()
-        {
-            let _ = std::fs::create_dir_all(parent);
-        }
+        private_files::prepare_sqlite_file(std::path::Path::new(path))?;
         enable_wal(path).map_err(|e| StartupError::Unreachable {
             url: url.masked(),
             waited: Duration::ZERO,

@@ -8,13 +8,20 @@ pub const MAX_EMAIL_CHARS: usize = 254;
 pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
 pub const MAX_NAME_CHARS: usize = 100;
 
-/// An email address, trimmed and lower-cased so that it is unique regardless of case.
+/// An email address, trimmed, in Unicode's NFKC form and lower-cased, so that every spelling
+/// that shows as the same address is one account: canonically equal ones (`é` as one character
+/// or as `e` and an accent) and compatibility variants (fullwidth `ａ`, ligatures) alike.
+/// Invisible format characters are refused: they would make one address look like another.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let email = raw.trim().to_lowercase();
+        use unicode_normalization::UnicodeNormalization;
+        if raw.chars().any(service::text::is_invisible) {
+            return Err("must not contain invisible characters");
+        }
+        let email: String = raw.trim().nfkc().collect::<String>().to_lowercase();
         if email.is_empty() {
             return Err("must not be empty");
         }
@@ -45,24 +52,44 @@ impl Email {
     }
 }
 
-/// A password as the user typed it: never trimmed, never logged, 8 to 128 characters.
+/// A password in Unicode's NFKC form (NIST SP 800-63B §5.1.1.2: so that a password typed on
+/// another keyboard or system, spelled with other code points that show the same, still
+/// matches). Never trimmed, never logged, 8 to 128 characters once normalised. Hashes made
+/// before passwords were normalised were made from the text as typed, which is kept for them
+/// when it differs.
 #[derive(Clone)]
-pub struct Password(String);
+pub struct Password {
+    normalized: String,
+    as_typed: Option<String>,
+}
 
 impl Password {
     pub fn parse(raw: String) -> Result<Self, &'static str> {
-        let chars = raw.chars().count();
+        use unicode_normalization::UnicodeNormalization;
+        let normalized: String = raw.nfkc().collect();
+        let chars = normalized.chars().count();
         if chars < *PASSWORD_CHARS.start() {
             return Err("must be at least 8 characters");
         }
         if chars > *PASSWORD_CHARS.end() {
             return Err("must be at most 128 characters");
         }
-        Ok(Self(raw))
+        let as_typed = (raw != normalized).then_some(raw);
+        Ok(Self {
+            normalized,
+            as_typed,
+        })
     }
 
+    /// What is hashed.
     pub fn as_bytes(&self) -> &[u8] {
-        self.0.as_bytes()
+        self.normalized.as_bytes()
+    }
+
+    /// The text as typed, where it differs from [`Self::as_bytes`]: what a hash made before
+    /// normalisation was made from.
+    pub fn as_typed(&self) -> Option<&[u8]> {
+        self.as_typed.as_deref().map(str::as_bytes)
     }
 }
 
@@ -79,7 +106,7 @@ pub struct UserName(String);
 impl UserName {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         let name = raw.trim();
-        if name.is_empty() {
+        if service::text::shows_nothing(name) {
             return Err("must not be empty");
         }
         if name.chars().count() > MAX_NAME_CHARS {
@@ -222,6 +249,45 @@ mod tests {
     }
 
     #[test]
+    fn spellings_that_show_as_one_address_are_one_email_and_invisible_ones_are_refused() {
+        let one = Email::parse("josé@example.com").unwrap();
+        for spelling in [
+            "jose\u{301}@example.com",
+            "JOSÉ@EXAMPLE.COM",
+            "ｊｏｓé@ｅｘａｍｐｌｅ.ｃｏｍ",
+        ] {
+            assert_eq!(Email::parse(spelling).unwrap(), one, "{spelling}");
+        }
+        for hidden in [
+            "ada\u{200B}@example.com",
+            "ada@exam\u{00AD}ple.com",
+            "\u{FEFF}ada@example.com",
+            "ad\u{200D}a@example.com",
+            "ada@example.com\u{2060}",
+        ] {
+            assert!(Email::parse(hidden).is_err(), "{hidden:?}");
+        }
+    }
+
+    #[test]
+    fn a_name_or_password_of_format_characters_alone_is_refused_but_a_password_keeps_them() {
+        assert!(UserName::parse("\u{200B}\u{200D}").is_err());
+        assert!(UserName::parse(" \u{FEFF} ").is_err());
+        assert!(UserName::parse("A\u{200D}da").is_ok());
+        let password = Password::parse("pass\u{200B}word".into()).unwrap();
+        assert_eq!(password.as_bytes(), "pass\u{200B}word".as_bytes());
+    }
+
+    #[test]
+    fn a_password_is_kept_in_its_normal_form_and_as_typed_when_that_differs() {
+        let plain = Password::parse("correct horse".into()).unwrap();
+        assert_eq!(plain.as_typed(), None);
+        let wide = Password::parse("ｃｏｒｒｅｃｔ ﬁsh".into()).unwrap();
+        assert_eq!(wide.as_bytes(), b"correct fish");
+        assert_eq!(wide.as_typed(), Some("ｃｏｒｒｅｃｔ ﬁsh".as_bytes()));
+    }
+
+    #[test]
     fn every_invalid_field_is_listed_at_once() {
         let request = SignUpRequest {
             email: "nope".into(),
@@ -235,17 +301,14 @@ mod tests {
 
     proptest! {
         #[test]
-        fn any_password_of_8_to_128_characters_is_accepted(s in "\\PC{8,128}") {
-            prop_assert!(Password::parse(s).is_ok());
+        fn a_password_is_taken_exactly_when_its_normal_form_has_8_to_128_characters(s in "\\PC{0,140}") {
+            use unicode_normalization::UnicodeNormalization;
+            let normalized = s.nfkc().count();
+            prop_assert_eq!(Password::parse(s).is_ok(), PASSWORD_CHARS.contains(&normalized));
         }
 
         #[test]
-        fn any_password_under_8_characters_is_refused(s in "\\PC{0,7}") {
-            prop_assert!(Password::parse(s).is_err());
-        }
-
-        #[test]
-        fn a_name_is_its_trimmed_self(core in "[^\\s\\p{Cc}]([^\\p{Cc}]{0,98}[^\\s\\p{Cc}])?", pad in "[ \t\n]{0,5}") {
+        fn a_name_is_its_trimmed_self(core in "[^\\s\\p{Cc}\\p{Cf}]([^\\p{Cc}]{0,98}[^\\s\\p{Cc}])?", pad in "[ \t\n]{0,5}") {
             let name = UserName::parse(&format!("{pad}{core}{pad}")).unwrap();
             prop_assert_eq!(name.as_str(), core.as_str());
         }

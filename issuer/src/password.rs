@@ -49,7 +49,8 @@ fn internal(e: impl std::fmt::Display) -> HashError {
 pub enum Verdict {
     Wrong,
     Right,
-    /// Right, but hashed with weaker parameters than configured: store a new hash.
+    /// Right, but hashed with weaker parameters than configured, or from the password before it
+    /// was normalised: store a new hash.
     RightButWeak,
 }
 
@@ -101,11 +102,23 @@ impl Hasher {
         };
         self.bounded(move |memory| {
             let parsed = PasswordHash::new(&stored).map_err(internal)?;
-            let right = verify_with(&parsed, password.as_bytes(), memory)?;
-            Ok(match (right && real, is_weaker(&parsed, cost)) {
-                (false, _) => Verdict::Wrong,
-                (true, false) => Verdict::Right,
-                (true, true) => Verdict::RightButWeak,
+            if verify_with(&parsed, password.as_bytes(), memory)? {
+                return Ok(match (real, is_weaker(&parsed, cost)) {
+                    (false, _) => Verdict::Wrong,
+                    (true, false) => Verdict::Right,
+                    (true, true) => Verdict::RightButWeak,
+                });
+            }
+            // A hash made before passwords were normalised matches the text as typed; it is
+            // right, and is hashed again from the normalised form.
+            let legacy = match password.as_typed() {
+                Some(as_typed) => verify_with(&parsed, as_typed, memory)?,
+                None => false,
+            };
+            Ok(if legacy && real {
+                Verdict::RightButWeak
+            } else {
+                Verdict::Wrong
             })
         })
         .await
@@ -266,6 +279,43 @@ mod tests {
                 .unwrap(),
             Verdict::Wrong
         );
+    }
+
+    #[actix_rt::test]
+    async fn a_hash_of_the_password_as_typed_before_normalising_still_verifies_and_asks_for_a_rehash()
+     {
+        let hasher = Hasher::new(CHEAP, 1, Duration::from_secs(5)).unwrap();
+        // "ﬁ" (a ligature) and fullwidth letters: NFKC spells them "fi" and ASCII.
+        let typed = "ﬁｎｅ ｐａｓｓｗｏｒｄ";
+        let argon2 = hasher.argon2.clone();
+        let legacy =
+            hash_with(&argon2, typed.as_bytes(), &mut vec![Block::default(); 1024]).unwrap();
+        let verdict = |attempt: &str| hasher.verify(password(attempt), Some(legacy.clone()));
+        assert!(matches!(
+            verdict(typed).await.unwrap(),
+            Verdict::RightButWeak
+        ));
+        assert!(
+            matches!(verdict("fine password").await.unwrap(), Verdict::Wrong),
+            "until it is hashed again, only the spelling it was made from matches"
+        );
+        assert!(matches!(
+            verdict("ﬁｎｅ ｐａｓｓｗｏｒｄ!").await.unwrap(),
+            Verdict::Wrong
+        ));
+        let renewed = hasher.hash(password(typed)).await.unwrap();
+        for spelling in [typed, "fine password", "ﬁne password"] {
+            assert!(
+                matches!(
+                    hasher
+                        .verify(password(spelling), Some(renewed.clone()))
+                        .await
+                        .unwrap(),
+                    Verdict::Right
+                ),
+                "{spelling}"
+            );
+        }
     }
 
     #[actix_rt::test]

@@ -9,14 +9,15 @@ pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 pub const MAX_LIMIT: i64 = 500;
 pub const DEFAULT_LIMIT: i64 = 100;
 
-/// A task title: trimmed, 1 to 200 characters, no control characters.
+/// A task title: trimmed, 1 to 200 characters, no control characters, not made only of
+/// characters that show nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskTitle(String);
 
 impl TaskTitle {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         let title = raw.trim();
-        if title.is_empty() {
+        if service::text::shows_nothing(title) {
             return Err("must not be empty");
         }
         if title.chars().count() > MAX_TITLE_CHARS {
@@ -257,6 +258,17 @@ mod tests {
     }
 
     #[test]
+    fn a_title_that_shows_nothing_is_refused_and_one_that_shows_something_is_kept_whole() {
+        for blank in ["\u{200B}", " \u{200D}\u{FEFF} ", "\u{00AD}\u{2060}\u{200E}"] {
+            assert!(TaskTitle::parse(blank).is_err(), "{blank:?}");
+        }
+        assert_eq!(
+            TaskTitle::parse("👩\u{200D}💻 code").unwrap().into_inner(),
+            "👩\u{200D}💻 code"
+        );
+    }
+
+    #[test]
     fn a_description_keeps_its_text_and_is_limited_in_characters() {
         assert_eq!(
             TaskDescription::parse(" line\n\tnext ".into())
@@ -309,7 +321,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn any_trimmed_title_of_1_to_200_characters_is_itself(core in "[^\\s\\p{Cc}]([^\\p{Cc}]{0,198}[^\\s\\p{Cc}])?", pad in "[ \t\n]{0,4}") {
+        fn any_trimmed_title_of_1_to_200_characters_is_itself(core in "[^\\s\\p{Cc}\\p{Cf}]([^\\p{Cc}]{0,198}[^\\s\\p{Cc}])?", pad in "[ \t\n]{0,4}") {
             let title = TaskTitle::parse(&format!("{pad}{core}{pad}")).unwrap();
             prop_assert_eq!(title.into_inner(), core);
         }

@@ -1,10 +1,12 @@
 //! What both services (and the standalone process, which runs both) are built on: the HTTP
-//! conventions ([`http`]), the common configuration ([`config`]), the server with `/health`,
+//! conventions ([`http`]), what a person's text shows ([`text`]), the common configuration
+//! ([`config`]), the server with `/health`,
 //! `/ready` and `/openapi.json` ([`Service`]), and how a process starts and fails to.
 
 pub mod config;
 pub mod http;
 mod server;
+pub mod text;
 
 pub use server::{Databases, Service};
 use std::process::ExitCode;

@@ -86,6 +86,18 @@ impl TestApp {
             .await
     }
 
+    /// Replaces an account's stored password hash, as an older build would have left it.
+    pub fn set_stored_hash(&self, email: &str, hash: &str) {
+        use diesel::prelude::*;
+        let url = database::DatabaseUrl::parse(&self.database.url).unwrap();
+        let pool = database::connect(&url, &issuer::db::MIGRATIONS, &Default::default()).unwrap();
+        let mut conn = pool.get().unwrap();
+        diesel::update(issuer::db::users::table.filter(issuer::db::users::email.eq(email)))
+            .set(issuer::db::users::password_hash.eq(hash))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+
     /// The stored password hash of an account, read straight from the database.
     pub fn stored_hash(&self, email: &str) -> String {
         use diesel::prelude::*;

@@ -38,6 +38,42 @@ async fn an_unknown_email_and_a_wrong_password_get_the_same_401() {
 }
 
 #[actix_rt::test]
+async fn an_account_hashed_before_passwords_were_normalised_signs_in_and_is_hashed_again() {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let app = spawn_app().await;
+    // Typed with fullwidth letters and a ligature; NFKC spells it "fine password 1".
+    let typed = "ﬁｎｅ ｐａｓｓｗｏｒｄ １";
+    app.signup("ada@example.com", typed, "Ada").await;
+    let legacy = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(1024, 1, 1, None).unwrap(),
+    )
+    .hash_password(
+        typed.as_bytes(),
+        &SaltString::from_b64("YWJjZGVmZ2hpamtsbW5vcA").unwrap(),
+    )
+    .unwrap()
+    .to_string();
+    app.set_stored_hash("ada@example.com", &legacy);
+    let status = |response: reqwest::Response| response.status().as_u16();
+    assert_eq!(
+        status(app.signin("ada@example.com", "fine password 1").await),
+        401,
+        "the old hash knows only the spelling it was made from"
+    );
+    assert_eq!(status(app.signin("ada@example.com", typed).await), 200);
+    assert_ne!(app.stored_hash("ada@example.com"), legacy, "hashed again");
+    for spelling in [typed, "fine password 1", "ﬁne password 1"] {
+        assert_eq!(
+            status(app.signin("ada@example.com", spelling).await),
+            200,
+            "{spelling}"
+        );
+    }
+}
+
+#[actix_rt::test]
 async fn a_hash_weaker_than_configured_is_upgraded_on_the_next_good_signin() {
     let app = spawn_app().await;
     app.signup("ada@example.com", PASSWORD, "Ada").await;

@@ -63,6 +63,45 @@ async fn an_email_registered_in_another_case_gives_409() {
 }
 
 #[actix_rt::test]
+async fn spellings_that_show_as_one_email_are_one_account_and_hidden_characters_are_refused() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.signup("josé@example.com", PASSWORD, "José")
+            .await
+            .status()
+            .as_u16(),
+        201
+    );
+    for same in ["jose\u{301}@example.com", "ＪＯＳÉ@ｅｘａｍｐｌｅ.ｃｏｍ"] {
+        assert_eq!(
+            app.signup(same, PASSWORD, "Twin").await.status().as_u16(),
+            409,
+            "{same}"
+        );
+        assert_eq!(
+            app.signin(same, PASSWORD).await.status().as_u16(),
+            200,
+            "{same}"
+        );
+    }
+    for hidden in [
+        "jos\u{200B}é@example.com",
+        "\u{FEFF}ada@example.com",
+        "ada@exa\u{00AD}mple.com",
+    ] {
+        let problem = assert_problem(app.signup(hidden, PASSWORD, "Hidden").await, 422).await;
+        assert_eq!(fields(&problem), ["email"], "{hidden:?}");
+    }
+    let problem = assert_problem(
+        app.signup("ada@example.com", PASSWORD, "\u{200B}\u{200D}")
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(fields(&problem), ["name"]);
+}
+
+#[actix_rt::test]
 async fn two_simultaneous_signups_with_one_email_give_exactly_one_201_and_one_409() {
     let app = spawn_app().await;
     for round in 0..5 {

@@ -95,6 +95,8 @@ async fn invalid_tasks_give_422_naming_the_field() {
         (json!({"title": 5}), "title"),
         (json!({"description": "no title"}), "title"),
         (json!({"title": "nul\u{0}"}), "title"),
+        (json!({"title": "\u{200B}\u{200D}"}), "title"),
+        (json!({"title": " \u{FEFF}\u{00AD} "}), "title"),
     ];
     for (body, field) in cases {
         let problem = assert_problem(app.create("ada", &body).await, 422).await;

@@ -86,6 +86,17 @@ impl TestApp {
             .await
     }
 
+    /// A sign-in for ada@example.com with `X-Forwarded-For: forwarded`.
+    pub async fn signin_forwarded_for(&self, forwarded: &str) -> Response {
+        self.client
+            .post(format!("{}/signin", self.address))
+            .header("x-forwarded-for", forwarded)
+            .json(&json!({"email": "ada@example.com", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Replaces an account's stored password hash, as an older build would have left it.
     pub fn set_stored_hash(&self, email: &str, hash: &str) {
         use diesel::prelude::*;

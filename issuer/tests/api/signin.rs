@@ -126,14 +126,7 @@ async fn signins_beyond_the_rate_limit_get_429_and_forwarded_for_from_an_untrust
     let app = spawn_app_with(&[("RATE_LIMIT_PER_MINUTE", "1"), ("RATE_LIMIT_BURST", "3")]).await;
     let mut statuses = Vec::new();
     for i in 0..4 {
-        let response = app
-            .client
-            .post(format!("{}/signin", app.address))
-            .header("x-forwarded-for", format!("10.0.0.{i}"))
-            .json(&serde_json::json!({"email": "ada@example.com", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
+        let response = app.signin_forwarded_for(&format!("10.0.0.{i}")).await;
         statuses.push(response.status().as_u16());
     }
     assert_eq!(statuses, [401, 401, 401, 429]);
@@ -147,17 +140,11 @@ async fn forwarded_for_from_a_trusted_proxy_names_the_client() {
         ("TRUSTED_PROXIES", "127.0.0.1"),
     ])
     .await;
-    let attempt = |client_ip: &'static str| {
-        app.client
-            .post(format!("{}/signin", app.address))
-            .header("x-forwarded-for", client_ip)
-            .json(&serde_json::json!({"email": "ada@example.com", "password": PASSWORD}))
-            .send()
-    };
-    assert_eq!(attempt("203.0.113.1").await.unwrap().status().as_u16(), 401);
-    assert_eq!(attempt("203.0.113.1").await.unwrap().status().as_u16(), 429);
+    let attempt = |client_ip: &'static str| app.signin_forwarded_for(client_ip);
+    assert_eq!(attempt("203.0.113.1").await.status().as_u16(), 401);
+    assert_eq!(attempt("203.0.113.1").await.status().as_u16(), 429);
     assert_eq!(
-        attempt("203.0.113.2").await.unwrap().status().as_u16(),
+        attempt("203.0.113.2").await.status().as_u16(),
         401,
         "another client has its own budget"
     );
@@ -181,13 +168,8 @@ async fn behind_an_appending_proxy_a_client_cannot_escape_its_budget_with_junk_e
     let mut statuses = Vec::new();
     for junk in written {
         let response = app
-            .client
-            .post(format!("{}/signin", app.address))
-            .header("x-forwarded-for", format!("{junk}, 203.0.113.7"))
-            .json(&serde_json::json!({"email": "ada@example.com", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
+            .signin_forwarded_for(&format!("{junk}, 203.0.113.7"))
+            .await;
         statuses.push(response.status().as_u16());
     }
     assert_eq!(statuses, [401, 401, 429, 429]);

@@ -27,7 +27,7 @@ memory_kib=19456
 echo "## issuer: 500 concurrent sign-ins for ${seconds}s (MAX_CONCURRENT_HASHES=$hashes, ARGON2_MEMORY_KIB=$memory_kib)"
 RUST_LOG=info start_service issuer "$work/issuer.log" BETTER_AUTH_SECRET="$secret" \
   DATABASE_URL="sqlite://$work/issuer.db" MAX_CONCURRENT_HASHES=$hashes ARGON2_MEMORY_KIB=$memory_kib \
-  RATE_LIMIT_PER_MINUTE=100000000 RATE_LIMIT_BURST=100000000
+  RATE_LIMIT_PER_MINUTE=100000000 RATE_LIMIT_BURST=100000000 SIGNIN_FREE_FAILURES=100000000
 issuer_pid=$pid
 issuer="http://127.0.0.1:$port"
 read -r _ _ < <(signup "$issuer" "bench@example.com")

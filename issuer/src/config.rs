@@ -1,6 +1,7 @@
 //! The issuer's configuration, read once from the environment and checked at start.
 
 use crate::password::HashCost;
+use crate::throttle::AccountThrottle;
 use serde::Deserialize;
 use service::config::Common;
 use shared::config::ConfigError;
@@ -24,6 +25,10 @@ struct Raw {
     #[serde(default = "default_hash_wait_ms")]
     hash_wait_ms: u64,
     jwt_private_key_file: Option<String>,
+    #[serde(default = "default_signin_free_failures")]
+    signin_free_failures: u32,
+    #[serde(default = "default_signin_max_wait_seconds")]
+    signin_max_wait_seconds: u32,
 }
 
 fn default_rate_limit_per_minute() -> u32 {
@@ -34,6 +39,14 @@ fn default_rate_limit_burst() -> u32 {
 }
 fn default_hash_wait_ms() -> u64 {
     2_000
+}
+fn default_signin_free_failures() -> u32 {
+    5
+}
+/// A quarter of an hour: long enough to make guessing slow (with the doubling, about four
+/// guesses an hour), short enough that a person locked out by someone else's guesses gets in.
+fn default_signin_max_wait_seconds() -> u32 {
+    15 * 60
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +63,7 @@ pub struct Config {
     pub max_concurrent_hashes: usize,
     /// How long a sign-in waits for a hashing slot before it gets 503.
     pub hash_wait: Duration,
+    pub account_throttle: AccountThrottle,
 }
 
 impl Config {
@@ -138,6 +152,14 @@ impl Config {
             hash_cost,
             max_concurrent_hashes,
             hash_wait: Duration::from_millis(raw.hash_wait_ms),
+            account_throttle: AccountThrottle {
+                free_failures: raw.signin_free_failures,
+                max_wait: chrono::TimeDelta::seconds(
+                    positive("SIGNIN_MAX_WAIT_SECONDS", raw.signin_max_wait_seconds)?
+                        .get()
+                        .into(),
+                ),
+            },
         })
     }
 }

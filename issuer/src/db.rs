@@ -98,3 +98,62 @@ pub fn delete_signing_keys(conn: &mut DbConnection, kids: &[String]) -> Result<(
     .execute(conn))?;
     Ok(())
 }
+
+diesel::table! {
+    signin_failures (email) {
+        email -> Text,
+        failures -> Integer,
+        blocked_until -> Timestamp,
+    }
+}
+
+/// Counts a sign-in attempt for `email` before its password is checked, unless the email must
+/// still wait: then `Err` with when it may try again. Atomic across replicas: the row is
+/// locked from the count to the commit, so a concurrent attempt sees the wait this one set.
+/// `wait_after` gives the wait that `failures` consecutive failures earn.
+pub fn count_attempt(
+    conn: &mut DbConnection,
+    email: &str,
+    now: NaiveDateTime,
+    wait_after: impl Fn(i32) -> Option<chrono::TimeDelta>,
+) -> Result<Result<(), NaiveDateTime>, DbError> {
+    use signin_failures::dsl as f;
+    Ok(
+        database::on_backend!(conn => conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            // Free to try from the start: not `now`, which a concurrent attempt that read the
+            // clock a moment earlier would take for a wait.
+            let never = chrono::DateTime::UNIX_EPOCH.naive_utc();
+            diesel::insert_into(f::signin_failures)
+                .values((f::email.eq(email), f::failures.eq(0), f::blocked_until.eq(never)))
+                .on_conflict_do_nothing()
+                .execute(conn)?;
+            let counted: Option<i32> = diesel::update(
+                f::signin_failures.filter(f::email.eq(email)).filter(f::blocked_until.le(now)),
+            )
+            .set(f::failures.eq(f::failures + 1))
+            .returning(f::failures)
+            .get_result(conn)
+            .optional()?;
+            match counted {
+                None => Ok(Err(f::signin_failures
+                    .find(email)
+                    .select(f::blocked_until)
+                    .first(conn)?)),
+                Some(failures) => {
+                    if let Some(wait) = wait_after(failures) {
+                        diesel::update(f::signin_failures.find(email))
+                            .set(f::blocked_until.eq(now + wait))
+                            .execute(conn)?;
+                    }
+                    Ok(Ok(()))
+                }
+            }
+        }))?,
+    )
+}
+
+/// Forgets the failures of `email`: its password was just right.
+pub fn clear_failures(conn: &mut DbConnection, email: &str) -> Result<(), DbError> {
+    database::on_backend!(conn => diesel::delete(signin_failures::table.find(email)).execute(conn))?;
+    Ok(())
+}

@@ -10,6 +10,7 @@ pub mod password;
 pub mod rate_limit;
 pub mod routes;
 pub mod startup;
+pub mod throttle;
 
 pub use config::Config;
 pub use startup::{Issuer, build, configure};

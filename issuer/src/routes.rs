@@ -83,6 +83,10 @@ pub async fn signin(
 ) -> Result<HttpResponse, IssuerError> {
     issuer.rate_limiter.check(&request)?;
     let credentials = Credentials::try_from(body.0)?;
+    issuer
+        .account_throttle
+        .count_attempt(&issuer.pool, credentials.email.as_str())
+        .await?;
     let email = credentials.email.as_str().to_owned();
     let user = database::run(&issuer.pool, move |conn| db::find_by_email(conn, &email)).await?;
     let verdict = issuer
@@ -100,6 +104,10 @@ pub async fn signin(
         }
         _ => return Err(IssuerError::InvalidCredentials),
     };
+    issuer
+        .account_throttle
+        .clear(&issuer.pool, &user.email)
+        .await;
     authenticated(&issuer, StatusCode::OK, user).await
 }
 

@@ -8,6 +8,7 @@ use crate::keys::KeyRing;
 use crate::password::Hasher;
 use crate::rate_limit::RateLimiter;
 use crate::routes;
+use crate::throttle::AccountThrottle;
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::{HttpResponse, web};
@@ -22,6 +23,7 @@ pub struct Issuer {
     pub keys: KeyRing,
     pub hasher: Hasher,
     pub rate_limiter: RateLimiter,
+    pub account_throttle: AccountThrottle,
 }
 
 impl Issuer {
@@ -46,6 +48,7 @@ impl Issuer {
                 config.rate_limit_burst,
                 config.trusted_proxies.clone(),
             ),
+            account_throttle: config.account_throttle,
         })
     }
 

@@ -210,3 +210,152 @@ async fn signin_fields_are_validated_like_signup() {
     let problem = assert_problem(app.signin("not-an-email", "").await, 422).await;
     assert_eq!(fields(&problem), ["email", "password"]);
 }
+
+/// An issuer whose per-address limit stays out of the way, with `free` failures per account.
+async fn throttled_app(free: &str) -> TestApp {
+    spawn_app_with(&[
+        ("RATE_LIMIT_PER_MINUTE", "100000"),
+        ("RATE_LIMIT_BURST", "100000"),
+        ("SIGNIN_FREE_FAILURES", free),
+    ])
+    .await
+}
+
+#[actix_rt::test]
+async fn failures_beyond_the_free_ones_make_an_email_wait_alike_whether_or_not_it_has_an_account() {
+    let app = throttled_app("2").await;
+    app.signup("ada@example.com", PASSWORD, "Ada").await;
+    let mut refusals = Vec::new();
+    for email in ["ada@example.com", "nobody@example.com"] {
+        for _ in 0..3 {
+            assert_eq!(
+                app.signin(email, "wrong password").await.status().as_u16(),
+                401
+            );
+        }
+        let refused = app.signin(email, "wrong password").await;
+        assert_eq!(refused.headers()["retry-after"], "1", "{email}");
+        refusals.push(assert_problem(refused, 429).await);
+    }
+    assert_eq!(
+        refusals[0], refusals[1],
+        "the answer does not tell who has an account"
+    );
+    assert_eq!(
+        app.signin("ada@example.com", PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        429,
+        "even the right password waits"
+    );
+    actix_rt::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        app.signin("ada@example.com", "wrong password")
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
+    let longer = app.signin("ada@example.com", "wrong password").await;
+    assert_eq!(longer.status().as_u16(), 429);
+    assert_eq!(
+        longer.headers()["retry-after"],
+        "2",
+        "each failure doubles the wait"
+    );
+    actix_rt::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(
+        app.signin("ada@example.com", PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            app.signin("ada@example.com", "wrong password")
+                .await
+                .status()
+                .as_u16(),
+            401,
+            "a right password clears the count"
+        );
+    }
+}
+
+#[actix_rt::test]
+async fn the_count_holds_across_two_issuers_on_one_database() {
+    let app = throttled_app("2").await;
+    let other = start(
+        &app.database.url,
+        &[
+            ("RATE_LIMIT_PER_MINUTE", "100000"),
+            ("RATE_LIMIT_BURST", "100000"),
+            ("SIGNIN_FREE_FAILURES", "2"),
+        ],
+    )
+    .await;
+    let on_other = |password: &'static str| {
+        app.client
+            .post(format!("{other}/signin"))
+            .json(&serde_json::json!({"email": "ada@example.com", "password": password}))
+            .send()
+    };
+    app.signup("ada@example.com", PASSWORD, "Ada").await;
+    assert_eq!(
+        app.signin("ada@example.com", "wrong password")
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
+    assert_eq!(
+        on_other("wrong password").await.unwrap().status().as_u16(),
+        401
+    );
+    assert_eq!(
+        app.signin("ada@example.com", "wrong password")
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
+    assert_eq!(
+        on_other("wrong password").await.unwrap().status().as_u16(),
+        429
+    );
+    assert_eq!(
+        app.signin("ada@example.com", PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        429
+    );
+}
+
+#[actix_rt::test]
+async fn parallel_guesses_cannot_all_slip_in_before_the_first_failure_is_written() {
+    let app = throttled_app("2").await;
+    app.signup("ada@example.com", PASSWORD, "Ada").await;
+    let guesses = (0..12).map(|i| {
+        app.client
+            .post(format!("{}/signin", app.address))
+            .json(&serde_json::json!({"email": "ada@example.com", "password": format!("guess number {i}")}))
+            .send()
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(
+        checked, 3,
+        "the free failures and the one that earned the wait: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [401, 429].contains(s)),
+        "{statuses:?}"
+    );
+}

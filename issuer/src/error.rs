@@ -17,7 +17,8 @@ pub enum IssuerError {
     /// A sign-in whose email is unknown or whose password is wrong: the client is not told which.
     #[error("invalid email or password")]
     InvalidCredentials,
-    /// Over the sign-in and sign-up rate limit of the client's address.
+    /// Over the sign-in and sign-up rate limit of the client's address, or an email that must
+    /// wait after failed sign-ins.
     #[error("too many attempts; retry after {retry_after} s")]
     TooManyAttempts { retry_after: u64 },
     /// A request refused with the problem that names what is wrong with it (a field).
@@ -32,6 +33,17 @@ pub enum IssuerError {
     Database(DbError),
     #[error("could not sign a token: {0}")]
     Signing(#[from] TokenError),
+}
+
+impl IssuerError {
+    /// Too many attempts, to try again after `wait`: `Retry-After` in whole seconds, rounded up
+    /// so that a client that obeys it is not refused again, and never 0.
+    pub fn too_many_attempts(wait: std::time::Duration) -> Self {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        IssuerError::TooManyAttempts {
+            retry_after: seconds.max(1),
+        }
+    }
 }
 
 /// The one unique constraint a request can break is the users' email (ids are fresh UUIDs), so
@@ -112,6 +124,17 @@ mod tests {
         assert_eq!(lost.status_code(), StatusCode::SERVICE_UNAVAILABLE);
         let missing = IssuerError::from(DbError::from(DieselError::NotFound));
         assert_eq!(missing.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn a_wait_is_told_in_whole_seconds_rounded_up_and_never_zero() {
+        for (wait_ms, told) in [(0, 1), (1, 1), (999, 1), (1000, 1), (1001, 2), (2500, 3)] {
+            let refused = IssuerError::too_many_attempts(std::time::Duration::from_millis(wait_ms));
+            assert!(
+                matches!(refused, IssuerError::TooManyAttempts { retry_after } if retry_after == told),
+                "{wait_ms} ms: {refused:?}"
+            );
+        }
     }
 
     #[test]

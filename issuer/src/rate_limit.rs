@@ -43,11 +43,7 @@ impl RateLimiter {
             self.limiter.retain_recent();
         }
         self.limiter.check_key(&client).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.clock.now());
-            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            IssuerError::TooManyAttempts {
-                retry_after: seconds.max(1),
-            }
+            IssuerError::too_many_attempts(not_until.wait_time_from(self.clock.now()))
         })
     }
 

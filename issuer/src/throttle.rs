@@ -46,11 +46,9 @@ impl AccountThrottle {
             db::count_attempt(conn, &email, now, |failures| throttle.wait_after(failures))
         })
         .await?;
+        // A wait already over (negative) is told as the shortest one.
         counted.map_err(|until| {
-            let wait = (until - now).num_milliseconds().max(0);
-            IssuerError::TooManyAttempts {
-                retry_after: u64::try_from((wait + 999) / 1000).unwrap_or(1).max(1),
-            }
+            IssuerError::too_many_attempts((until - now).to_std().unwrap_or_default())
         })
     }
 

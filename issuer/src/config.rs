@@ -134,7 +134,7 @@ impl Config {
         if raw.jwt_private_key_file.is_some() && !token.is_asymmetric() {
             return Err(invalid(
                 "JWT_PRIVATE_KEY_FILE",
-                "is for an asymmetric JWT_ALGORITHM (EdDSA, ES256 or RS256)",
+                "is for an asymmetric JWT_ALGORITHM (EdDSA or ES256)",
             ));
         }
         let cores = std::thread::available_parallelism().map_or(2, usize::from);

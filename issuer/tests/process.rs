@@ -40,6 +40,23 @@ fn a_placeholder_secret_stops_the_start() {
 }
 
 #[test]
+fn rs256_signing_stops_the_start_naming_the_advisory_and_what_to_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = issuer()
+        .current_dir(dir.path())
+        .env("JWT_ALGORITHM", "RS256")
+        .env("PORT", "0")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for named in ["JWT_ALGORITHM", "RUSTSEC-2023-0071", "EdDSA or ES256"] {
+        assert!(stderr.contains(named), "{named}: {stderr}");
+    }
+    assert!(!dir.path().join("data").exists(), "refused before any file");
+}
+
+#[test]
 fn under_a_permissive_umask_its_data_is_private_and_exposed_secrets_stop_the_start() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();

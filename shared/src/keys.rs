@@ -9,7 +9,7 @@ use jsonwebtoken::EncodingKey;
 use jsonwebtoken::jwk::{
     AlgorithmParameters, CommonParameters, EllipticCurve, EllipticCurveKeyParameters,
     EllipticCurveKeyType, Jwk, JwkSet, OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse,
-    RSAKeyParameters, RSAKeyType, ThumbprintHash,
+    ThumbprintHash,
 };
 use std::fmt;
 
@@ -18,6 +18,8 @@ use std::fmt;
 pub enum KeyError {
     #[error("HS256 has no private key; it signs with BETTER_AUTH_SECRET")]
     Symmetric,
+    #[error("{}", crate::token::NO_RS256_SIGNING)]
+    NoRsaSigning,
     #[error("not a PKCS#8 PEM private key for {0:?}")]
     Unreadable(SigningAlgorithm),
     #[error("could not generate a key: {0}")]
@@ -44,7 +46,7 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 impl PrivateKey {
-    /// A fresh key for `algorithm` (RSA: 2048 bits).
+    /// A fresh key for `algorithm`.
     pub fn generate(algorithm: SigningAlgorithm) -> Result<Self, KeyError> {
         use ed25519_dalek::pkcs8::EncodePrivateKey;
         use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
@@ -52,22 +54,24 @@ impl PrivateKey {
         let failed = |e: &dyn fmt::Display| KeyError::Generation(e.to_string());
         let pem = match algorithm {
             SigningAlgorithm::HS256 => return Err(KeyError::Symmetric),
+            SigningAlgorithm::RS256 => return Err(KeyError::NoRsaSigning),
             SigningAlgorithm::EdDSA => ed25519_dalek::SigningKey::generate(&mut rng)
                 .to_pkcs8_pem(LineEnding::LF)
                 .map_err(|e| failed(&e))?,
             SigningAlgorithm::ES256 => p256::SecretKey::random(&mut rng)
                 .to_pkcs8_pem(LineEnding::LF)
                 .map_err(|e| failed(&e))?,
-            SigningAlgorithm::RS256 => rsa::RsaPrivateKey::new(&mut rng, 2048)
-                .map_err(|e| failed(&e))?
-                .to_pkcs8_pem(LineEnding::LF)
-                .map_err(|e| failed(&e))?,
         };
         Self::from_pem(algorithm, pem.as_str())
     }
 
-    /// Reads a PKCS#8 PEM private key (RSA also in PKCS#1, `BEGIN RSA PRIVATE KEY`).
+    /// Reads a PKCS#8 PEM private key.
     pub fn from_pem(algorithm: SigningAlgorithm, pem: &str) -> Result<Self, KeyError> {
+        match algorithm {
+            SigningAlgorithm::HS256 => return Err(KeyError::Symmetric),
+            SigningAlgorithm::RS256 => return Err(KeyError::NoRsaSigning),
+            SigningAlgorithm::EdDSA | SigningAlgorithm::ES256 => {}
+        }
         let public = public_jwk(algorithm, pem).ok_or(KeyError::Unreadable(algorithm))?;
         let key = Self {
             algorithm,
@@ -106,9 +110,9 @@ impl PrivateKey {
         let pem = self.pem.as_bytes();
         match self.algorithm {
             SigningAlgorithm::HS256 => return Err(KeyError::Symmetric),
+            SigningAlgorithm::RS256 => return Err(KeyError::NoRsaSigning),
             SigningAlgorithm::EdDSA => EncodingKey::from_ed_pem(pem),
             SigningAlgorithm::ES256 => EncodingKey::from_ec_pem(pem),
-            SigningAlgorithm::RS256 => EncodingKey::from_rsa_pem(pem),
         }
         .map_err(|_| KeyError::Unreadable(self.algorithm))
     }
@@ -123,7 +127,7 @@ pub fn jwks_document<'k>(keys: impl IntoIterator<Item = &'k PrivateKey>) -> Vec<
 fn public_jwk(algorithm: SigningAlgorithm, pem: &str) -> Option<Jwk> {
     use ed25519_dalek::pkcs8::DecodePrivateKey;
     let parameters = match algorithm {
-        SigningAlgorithm::HS256 => return None,
+        SigningAlgorithm::HS256 | SigningAlgorithm::RS256 => return None,
         SigningAlgorithm::EdDSA => {
             let key = ed25519_dalek::SigningKey::from_pkcs8_pem(pem).ok()?;
             AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
@@ -145,18 +149,6 @@ fn public_jwk(algorithm: SigningAlgorithm, pem: &str) -> Option<Jwk> {
                 y: b64(point.y()?),
             })
         }
-        SigningAlgorithm::RS256 => {
-            use rsa::pkcs1::DecodeRsaPrivateKey;
-            use rsa::traits::PublicKeyParts;
-            let key = rsa::RsaPrivateKey::from_pkcs8_pem(pem)
-                .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(pem))
-                .ok()?;
-            AlgorithmParameters::RSA(RSAKeyParameters {
-                key_type: RSAKeyType::RSA,
-                n: b64(&key.n().to_bytes_be()),
-                e: b64(&key.e().to_bytes_be()),
-            })
-        }
     };
     let mut jwk = Jwk {
         common: CommonParameters {
@@ -174,15 +166,11 @@ fn public_jwk(algorithm: SigningAlgorithm, pem: &str) -> Option<Jwk> {
 mod tests {
     use super::*;
 
-    const ASYMMETRIC: [SigningAlgorithm; 3] = [
-        SigningAlgorithm::EdDSA,
-        SigningAlgorithm::ES256,
-        SigningAlgorithm::RS256,
-    ];
+    const SIGNED: [SigningAlgorithm; 2] = [SigningAlgorithm::EdDSA, SigningAlgorithm::ES256];
 
     #[test]
     fn a_generated_key_reloads_from_its_pem_with_the_same_kid() {
-        for algorithm in ASYMMETRIC {
+        for algorithm in SIGNED {
             let key = PrivateKey::generate(algorithm).unwrap();
             let again = PrivateKey::from_pem(algorithm, key.expose_pem()).unwrap();
             assert_eq!(key.kid(), again.kid(), "{algorithm:?}");
@@ -196,7 +184,7 @@ mod tests {
 
     #[test]
     fn the_public_jwk_carries_kid_alg_and_use_and_no_private_part() {
-        for algorithm in ASYMMETRIC {
+        for algorithm in SIGNED {
             let key = PrivateKey::generate(algorithm).unwrap();
             let jwk = serde_json::to_value(key.public_jwk()).unwrap();
             assert_eq!(jwk["kid"], key.kid().as_str());
@@ -223,6 +211,19 @@ mod tests {
     fn a_key_of_another_algorithm_is_refused() {
         let ed = PrivateKey::generate(SigningAlgorithm::EdDSA).unwrap();
         assert!(PrivateKey::from_pem(SigningAlgorithm::ES256, ed.expose_pem()).is_err());
-        assert!(PrivateKey::from_pem(SigningAlgorithm::RS256, "not a pem").is_err());
+        assert!(PrivateKey::from_pem(SigningAlgorithm::ES256, "not a pem").is_err());
+    }
+
+    #[test]
+    fn rs256_is_never_a_signing_key() {
+        assert!(matches!(
+            PrivateKey::generate(SigningAlgorithm::RS256),
+            Err(KeyError::NoRsaSigning)
+        ));
+        let ed = PrivateKey::generate(SigningAlgorithm::EdDSA).unwrap();
+        assert!(matches!(
+            PrivateKey::from_pem(SigningAlgorithm::RS256, ed.expose_pem()),
+            Err(KeyError::NoRsaSigning)
+        ));
     }
 }

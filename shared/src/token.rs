@@ -110,15 +110,23 @@ pub struct TokenSettings {
     pub algorithms: Vec<SigningAlgorithm>,
 }
 
+/// Why the issuer signs no RS256 token, while tasks-api still verifies them (a public-key
+/// operation, which the advisory does not concern).
+pub(crate) const NO_RS256_SIGNING: &str = "RS256 tokens are verified but never signed here: the \
+    only RSA implementation in this build is not constant-time for private-key operations \
+    (RUSTSEC-2023-0071); sign with EdDSA or ES256";
+
 impl TokenSettings {
     /// The one algorithm a signer uses.
     pub fn signing_algorithm(&self) -> Result<SigningAlgorithm, ConfigError> {
+        let invalid = |reason: &str| ConfigError::Invalid {
+            variable: "JWT_ALGORITHM",
+            reason: reason.into(),
+        };
         match self.algorithms.as_slice() {
+            [SigningAlgorithm::RS256] => Err(invalid(NO_RS256_SIGNING)),
             [one] => Ok(*one),
-            _ => Err(ConfigError::Invalid {
-                variable: "JWT_ALGORITHM",
-                reason: "the issuer signs with exactly one algorithm".into(),
-            }),
+            _ => Err(invalid("the issuer signs with exactly one algorithm")),
         }
     }
 
@@ -880,6 +888,10 @@ mod tests {
         );
         assert!(settings.secret.is_none(), "no secret with public keys");
         assert!(settings.signing_algorithm().is_err(), "a signer needs one");
+        let rs256 = check("RS256").unwrap();
+        assert_eq!(rs256.algorithms, [SigningAlgorithm::RS256], "verified");
+        let err = rs256.signing_algorithm().unwrap_err().to_string();
+        assert!(err.contains("RUSTSEC-2023-0071"), "never signed: {err}");
         for refused in ["HS256,EdDSA", "PS256", "none", " , "] {
             let err = check(refused).unwrap_err().to_string();
             assert!(err.contains("JWT_ALGORITHM"), "{refused}: {err}");

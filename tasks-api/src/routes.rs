@@ -101,7 +101,7 @@ pub async fn list(
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token's subject is not this user", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json, or compressed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -172,7 +172,7 @@ pub async fn read(
         (status = 403, description = "The token's subject is not this user", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such task for this user", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json, or compressed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
     ))]

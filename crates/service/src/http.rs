@@ -204,9 +204,10 @@ fn render_as_problem<B: MessageBody + 'static>(
 /// buffer forever; 64 KiB in this time is a little over 6 KiB/s.
 pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// A JSON body, read by the service's rules: `Content-Type: application/json`, at most 64 KiB,
-/// within [`BODY_READ_TIMEOUT`] (408 after it), 400 when it is not JSON at all, 422 naming the
-/// field when it is JSON of the wrong shape.
+/// A JSON body, read by the service's rules: `Content-Type: application/json`, not compressed
+/// (no `Content-Encoding` but `identity`), at most 64 KiB, within [`BODY_READ_TIMEOUT`] (408
+/// after it), 400 when it is not JSON at all, 422 naming the field when it is JSON of the wrong
+/// shape.
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
@@ -225,12 +226,24 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     || (mime.starts_with("application/") && mime.ends_with("+json"))
             })
             .unwrap_or(false);
+        // RFC 9110 §15.5.16: a content coding the server does not decode is a 415 too.
+        let is_encoded = req
+            .headers()
+            .get_all(header::CONTENT_ENCODING)
+            .any(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
         let body = actix_web::web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
                 return Err(Problem::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "Content-Type must be application/json",
+                )
+                .into());
+            }
+            if is_encoded {
+                return Err(Problem::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "The body must not be compressed: send it without Content-Encoding",
                 )
                 .into());
             }

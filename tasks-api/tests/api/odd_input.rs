@@ -122,6 +122,47 @@ async fn a_body_not_declared_as_json_gets_415_on_every_route_that_reads_one() {
 }
 
 #[actix_rt::test]
+async fn a_compressed_body_gets_415_naming_the_encoding_and_saves_nothing() {
+    let app = spawn_app().await;
+    let id = app.create_task("ada", "Ada's").await["id"].to_string();
+    for (method, path) in [
+        (Method::POST, "/api/ada/tasks".to_owned()),
+        (Method::PUT, format!("/api/ada/tasks/{id}")),
+    ] {
+        for encoding in ["gzip", "br", "deflate", "x-unknown", "identity, gzip"] {
+            let response = app
+                .request(method.clone(), &path, Some(&token_for("ada")))
+                .header("content-type", "application/json")
+                .header("content-encoding", encoding)
+                .body(r#"{"title": "x"}"#)
+                .send()
+                .await
+                .unwrap();
+            let problem = assert_problem(response, 415).await;
+            assert!(
+                problem["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Content-Encoding"),
+                "{method} {encoding}: {problem}"
+            );
+        }
+    }
+    let identity = app
+        .request(Method::POST, "/api/ada/tasks", Some(&token_for("ada")))
+        .header("content-type", "application/json")
+        .header("content-encoding", "identity")
+        .body(r#"{"title": "plain"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(identity.status().as_u16(), 201, "identity is no coding");
+    let tasks: Vec<serde_json::Value> = app.list("ada", "").await.json().await.unwrap();
+    let titles: Vec<&str> = tasks.iter().map(|t| t["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Ada's", "plain"], "nothing compressed was saved");
+}
+
+#[actix_rt::test]
 async fn odd_tokens_and_headers_get_401_on_every_route() {
     let app = spawn_app().await;
     let id = app.create_task("ada", "Ada's").await["id"].to_string();

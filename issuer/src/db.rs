@@ -44,6 +44,14 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User
         .optional())?)
 }
 
+pub fn find_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<User>, DbError> {
+    Ok(database::on_backend!(conn => users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional())?)
+}
+
 pub fn update_password_hash(conn: &mut DbConnection, id: &str, hash: &str) -> Result<(), DbError> {
     database::on_backend!(conn => diesel::update(users::table.find(id))
         .set(users::password_hash.eq(hash))
@@ -156,4 +164,189 @@ pub fn count_attempt(
 pub fn clear_failures(conn: &mut DbConnection, email: &str) -> Result<(), DbError> {
     database::on_backend!(conn => diesel::delete(signin_failures::table.find(email)).execute(conn))?;
     Ok(())
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    session_ends (seq) {
+        seq -> BigInt,
+        session_id -> Nullable<Text>,
+        user_id -> Text,
+        forget_after -> Timestamp,
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable, Clone, Debug)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub user_agent: Option<String>,
+}
+
+/// Which of a user's sessions to end.
+pub enum Ending<'a> {
+    One(&'a str),
+    AllBut(&'a str),
+    All,
+}
+
+/// Stores `session`, first ending the user's oldest live sessions so that at most `max_live`
+/// remain with it, and forgetting the user's expired ones.
+pub fn start_session(
+    conn: &mut DbConnection,
+    session: &Session,
+    max_live: i64,
+    linger: chrono::TimeDelta,
+) -> Result<(), DbError> {
+    use sessions::dsl as s;
+    conn.transaction(|conn| {
+        database::on_backend!(conn => diesel::delete(
+            s::sessions
+                .filter(s::user_id.eq(&session.user_id))
+                .filter(s::expires_at.le(session.created_at)),
+        )
+        .execute(conn))?;
+        let live: Vec<String> = database::on_backend!(conn => s::sessions
+            .filter(s::user_id.eq(&session.user_id))
+            .order((s::created_at.desc(), s::id.desc()))
+            .offset(max_live - 1)
+            .select(s::id)
+            .load(conn))?;
+        if !live.is_empty() {
+            end_these(conn, &session.user_id, Some(&live), linger)?;
+        }
+        database::on_backend!(conn => diesel::insert_into(s::sessions).values(session).execute(conn))?;
+        Ok(())
+    })
+}
+
+/// The live session `id` of `user_id`, if it is one.
+pub fn live_session(
+    conn: &mut DbConnection,
+    user_id: &str,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<Option<Session>, DbError> {
+    use sessions::dsl as s;
+    Ok(database::on_backend!(conn => s::sessions
+        .filter(s::id.eq(id))
+        .filter(s::user_id.eq(user_id))
+        .filter(s::expires_at.gt(now))
+        .select(Session::as_select())
+        .first(conn)
+        .optional())?)
+}
+
+/// The user's live sessions, newest first.
+pub fn live_sessions(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> Result<Vec<Session>, DbError> {
+    use sessions::dsl as s;
+    Ok(database::on_backend!(conn => s::sessions
+        .filter(s::user_id.eq(user_id))
+        .filter(s::expires_at.gt(now))
+        .order((s::created_at.desc(), s::id.desc()))
+        .select(Session::as_select())
+        .load(conn))?)
+}
+
+/// Ends the user's sessions that `ending` names; returns how many there were.
+pub fn end_sessions(
+    conn: &mut DbConnection,
+    user_id: &str,
+    ending: Ending<'_>,
+    linger: chrono::TimeDelta,
+) -> Result<usize, DbError> {
+    use sessions::dsl as s;
+    conn.transaction(|conn| {
+        let ids: Vec<String> = match ending {
+            Ending::One(id) => vec![id.to_owned()],
+            Ending::AllBut(keep) => database::on_backend!(conn => s::sessions
+                .filter(s::user_id.eq(user_id))
+                .filter(s::id.ne(keep))
+                .select(s::id)
+                .load(conn))?,
+            Ending::All => database::on_backend!(conn => s::sessions
+                .filter(s::user_id.eq(user_id))
+                .select(s::id)
+                .load(conn))?,
+        };
+        end_these(conn, user_id, Some(&ids), linger)
+    })
+}
+
+/// Deletes the account with every session it has, and records its deletion in the feed.
+pub fn delete_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    linger: chrono::TimeDelta,
+) -> Result<(), DbError> {
+    conn.transaction(|conn| {
+        end_sessions(conn, user_id, Ending::All, linger)?;
+        end_these(conn, user_id, None, linger)?;
+        database::on_backend!(conn => diesel::delete(users::table.find(user_id)).execute(conn))?;
+        Ok(())
+    })
+}
+
+/// Deletes the sessions `ids` of `user_id` and records each end in the feed, to be forgotten
+/// `linger` after the session would have expired; `None` records the account's deletion, kept
+/// for good. Returns how many sessions ended. Runs inside the caller's transaction.
+fn end_these(
+    conn: &mut DbConnection,
+    user_id: &str,
+    ids: Option<&[String]>,
+    linger: chrono::TimeDelta,
+) -> Result<usize, DbError> {
+    use session_ends::dsl as e;
+    use sessions::dsl as s;
+    // Writers to the feed take turns, so that `seq` order is commit order: a reader that has seen
+    // `seq` n never meets a smaller one committed after. (SQLite has one writer anyway.)
+    if let DbConnection::Postgresql(conn) = conn {
+        diesel::sql_query("LOCK TABLE session_ends IN SHARE ROW EXCLUSIVE MODE").execute(conn)?;
+    }
+    let Some(ids) = ids else {
+        let forever = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+            .and_then(|day| day.and_hms_opt(0, 0, 0))
+            .expect("a valid date");
+        database::on_backend!(conn => diesel::insert_into(e::session_ends)
+            .values((e::user_id.eq(user_id), e::forget_after.eq(forever)))
+            .execute(conn))?;
+        return Ok(0);
+    };
+    let ended: Vec<(String, NaiveDateTime)> = database::on_backend!(conn => diesel::delete(
+        s::sessions
+            .filter(s::user_id.eq(user_id))
+            .filter(s::id.eq_any(ids)),
+    )
+    .returning((s::id, s::expires_at))
+    .get_results(conn))?;
+    let rows: Vec<_> = ended
+        .iter()
+        .map(|(id, expires_at)| {
+            (
+                e::session_id.eq(Some(id.as_str())),
+                e::user_id.eq(user_id),
+                e::forget_after.eq(*expires_at + linger),
+            )
+        })
+        .collect();
+    if !rows.is_empty() {
+        database::on_backend!(conn => diesel::insert_into(e::session_ends).values(&rows).execute(conn))?;
+    }
+    Ok(ended.len())
 }

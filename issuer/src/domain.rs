@@ -145,6 +145,64 @@ pub struct SignInRequest {
     pub password: String,
 }
 
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChangeRequest {
+    #[schema(example = "correct horse battery", min_length = 8, max_length = 128)]
+    pub current_password: String,
+    #[schema(
+        example = "battery staple horse correct",
+        min_length = 8,
+        max_length = 128
+    )]
+    pub new_password: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountDeletionRequest {
+    #[schema(example = "correct horse battery", min_length = 8, max_length = 128)]
+    pub password: String,
+}
+
+/// A password change, checked: both passwords read by the rules of [`Password`].
+pub struct PasswordChange {
+    pub current: Password,
+    pub new: Password,
+}
+
+impl TryFrom<PasswordChangeRequest> for PasswordChange {
+    type Error = Problem;
+
+    fn try_from(request: PasswordChangeRequest) -> Result<Self, Problem> {
+        let mut errors = Vec::new();
+        let current = field(
+            "current_password",
+            Password::parse(request.current_password),
+            &mut errors,
+        );
+        let new = field(
+            "new_password",
+            Password::parse(request.new_password),
+            &mut errors,
+        );
+        match (current, new) {
+            (Some(current), Some(new)) => Ok(Self { current, new }),
+            _ => Err(Problem::validation(errors)),
+        }
+    }
+}
+
+impl TryFrom<AccountDeletionRequest> for Password {
+    type Error = Problem;
+
+    fn try_from(request: AccountDeletionRequest) -> Result<Self, Problem> {
+        let mut errors = Vec::new();
+        field("password", Password::parse(request.password), &mut errors)
+            .ok_or_else(|| Problem::validation(errors))
+    }
+}
+
 pub struct NewAccount {
     pub email: Email,
     pub password: Password,

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::RETRY_AFTER;
 use actix_web::{HttpResponse, ResponseError};
 use database::DbError;
-use service::http::Problem;
+use service::http::{Problem, Unauthenticated};
 use shared::token::TokenError;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +24,15 @@ pub enum IssuerError {
     /// A request refused with the problem that names what is wrong with it (a field).
     #[error("{0}")]
     Rejected(#[from] Problem),
+    /// A route for the signed-in without a token of a live session.
+    #[error("{0}")]
+    Unauthenticated(#[from] Unauthenticated),
+    /// A password check on an account route (a password change, a deletion) that failed.
+    #[error("wrong password")]
+    WrongPassword,
+    /// A session that is not one of the caller's live sessions.
+    #[error("no such session")]
+    SessionNotFound,
     /// The issuer signs with HS256: there are no public keys to publish.
     #[error("no public keys")]
     NoPublicKeys,
@@ -73,6 +82,11 @@ impl IssuerError {
             )
             .with_header(RETRY_AFTER, retry_after.to_string()),
             IssuerError::Rejected(problem) => problem.clone(),
+            IssuerError::Unauthenticated(refused) => refused.problem("issuer"),
+            IssuerError::WrongPassword => {
+                Problem::new(StatusCode::FORBIDDEN, "The password is not this account's")
+            }
+            IssuerError::SessionNotFound => Problem::new(StatusCode::NOT_FOUND, "No such session"),
             IssuerError::NoPublicKeys => Problem::new(
                 StatusCode::NOT_FOUND,
                 "This issuer signs with a shared secret and publishes no keys",

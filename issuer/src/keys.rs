@@ -11,7 +11,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use database::{DbConnection, DbError, Pool};
 use shared::keys::{KeyError, PrivateKey, jwks_document};
 use shared::mint::Signer;
-use shared::token::{SigningAlgorithm, TokenSettings};
+use shared::token::{SigningAlgorithm, TokenSettings, Verifier};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -23,11 +23,13 @@ const RELOAD_INTERVAL: Duration = Duration::from_secs(60);
 /// plus a verifier's cache, so that no verifier meets a token from a key it cannot know yet.
 pub const ACTIVATION_DELAY: Duration = Duration::from_secs(600);
 /// The largest clock leeway a verifier may grant (`JWT_LEEWAY_SECONDS` is at most 300).
-const MAX_LEEWAY: Duration = Duration::from_secs(300);
+pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 
 /// What signs now, and what verifiers may use.
 struct Current {
     signer: Arc<Signer>,
+    /// Verifies the issuer's own tokens: those of every key still published.
+    verifier: Arc<Verifier>,
     /// The JWKS document; `None` with HS256, which publishes nothing.
     jwks: Option<Arc<Vec<u8>>>,
     loaded_at: Instant,
@@ -73,6 +75,7 @@ impl KeyRing {
                 Source::Fixed,
                 Current {
                     signer: Arc::new(Signer::with_secret(settings, secret)),
+                    verifier: Arc::new(Verifier::with_secret(settings, secret)),
                     jwks: None,
                     loaded_at: Instant::now(),
                 },
@@ -89,6 +92,10 @@ impl KeyRing {
                     Source::Fixed,
                     Current {
                         signer: Arc::new(Signer::with_private_key(settings, &key)?),
+                        verifier: Arc::new(Verifier::with_public_keys(
+                            settings,
+                            vec![key.verifying_key()?],
+                        )),
                         jwks: Some(jwks),
                         loaded_at: Instant::now(),
                     },
@@ -121,6 +128,12 @@ impl KeyRing {
     pub async fn signer(&self, pool: &Pool) -> Arc<Signer> {
         self.reload_if_due(pool).await;
         self.read().signer.clone()
+    }
+
+    /// The verifier of the issuer's own tokens.
+    pub async fn verifier(&self, pool: &Pool) -> Arc<Verifier> {
+        self.reload_if_due(pool).await;
+        self.read().verifier.clone()
     }
 
     /// The JWKS document, when the algorithm is asymmetric.
@@ -223,8 +236,13 @@ fn arrange(
         .map(|row| PrivateKey::from_pem(algorithm, &row.private_key_pem))
         .collect::<Result<Vec<_>, KeyError>>()?;
     let jwks = jwks_document(published.iter().map(|&i| &keys[i]));
+    let verifying = published
+        .iter()
+        .map(|&i| keys[i].verifying_key())
+        .collect::<Result<_, _>>()?;
     Ok(Current {
         signer: Arc::new(Signer::with_private_key(settings, &keys[signing])?),
+        verifier: Arc::new(Verifier::with_public_keys(settings, verifying)),
         jwks: Some(Arc::new(jwks)),
         loaded_at: Instant::now(),
     })

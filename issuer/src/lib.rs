@@ -1,6 +1,7 @@
 //! The issuer: email/password accounts, argon2id hashes, and the tokens tasks-api verifies.
 //! It is the only component that ever sees a password.
 
+pub mod account;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -9,6 +10,7 @@ pub mod keys;
 pub mod password;
 pub mod rate_limit;
 pub mod routes;
+pub mod sessions;
 pub mod startup;
 pub mod throttle;
 

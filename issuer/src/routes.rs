@@ -4,6 +4,7 @@ use crate::db::{self, User};
 use crate::domain::{Credentials, NewAccount, SignInRequest, SignUpRequest};
 use crate::error::IssuerError;
 use crate::password::Verdict;
+use crate::sessions;
 use crate::startup::Issuer;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -19,6 +20,17 @@ pub struct UserView {
     name: String,
     #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
+}
+
+impl From<User> for UserView {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            created_at: user.created_at.into(),
+        }
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -61,7 +73,7 @@ pub async fn signup(
     };
     let inserted = user.clone();
     database::write(&issuer.pool, move |conn| db::insert_user(conn, &inserted)).await?;
-    authenticated(&issuer, StatusCode::CREATED, user).await
+    authenticated(&issuer, &request, StatusCode::CREATED, user).await
 }
 
 /// Sign in with email and password.
@@ -108,7 +120,7 @@ pub async fn signin(
         .account_throttle
         .clear(&issuer.pool, &user.email)
         .await;
-    authenticated(&issuer, StatusCode::OK, user).await
+    authenticated(&issuer, &request, StatusCode::OK, user).await
 }
 
 /// Stores a stronger hash of a password that was just verified. A failure here costs the user
@@ -132,18 +144,35 @@ async fn rehash(issuer: &Issuer, user: &User, credentials: Credentials) {
     }
 }
 
+/// Starts a session for `user` and answers with its token.
 async fn authenticated(
     issuer: &Issuer,
+    request: &HttpRequest,
     status: StatusCode,
     user: User,
 ) -> Result<HttpResponse, IssuerError> {
+    let now = chrono::Utc::now();
+    let signer = issuer.keys.signer(&issuer.pool).await;
+    let session_id = uuid::Uuid::new_v4().to_string();
     let subject = TokenSubject {
         id: &user.id,
         email: &user.email,
         name: &user.name,
+        session: &session_id,
     };
-    let signer = issuer.keys.signer(&issuer.pool).await;
-    let issued = signer.encode(subject, chrono::Utc::now())?;
+    let issued = signer.encode(subject, now)?;
+    // The session expires with its token, and the token is given out only once it is stored.
+    let session = sessions::new_session(
+        request,
+        session_id,
+        &user.id,
+        now.naive_utc(),
+        issued.expires_at.naive_utc(),
+    );
+    database::write(&issuer.pool, move |conn| {
+        db::start_session(conn, &session, sessions::MAX_LIVE, sessions::linger())
+    })
+    .await?;
     Ok(HttpResponse::build(status)
         .insert_header(no_store())
         .json(AuthResponse {
@@ -151,11 +180,6 @@ async fn authenticated(
             token_type: "Bearer",
             expires_in: issued.expires_in,
             expires_at: issued.expires_at.naive_utc().into(),
-            user: UserView {
-                id: user.id,
-                email: user.email,
-                name: user.name,
-                created_at: user.created_at.into(),
-            },
+            user: user.into(),
         }))
 }

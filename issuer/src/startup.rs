@@ -7,10 +7,11 @@ use crate::error::IssuerError;
 use crate::keys::KeyRing;
 use crate::password::Hasher;
 use crate::rate_limit::RateLimiter;
-use crate::routes;
 use crate::throttle::AccountThrottle;
+use crate::{account, routes, sessions};
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, web};
 use database::Pool;
 use service::http::Problem;
@@ -60,8 +61,28 @@ impl Issuer {
 
 /// The issuer's public routes, for its own server and for the standalone process.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    let signed_in = || from_fn(sessions::require_session);
     cfg.service(web::resource("/signup").route(web::post().to(routes::signup)))
         .service(web::resource("/signin").route(web::post().to(routes::signin)))
+        .service(
+            web::resource("/signout")
+                .wrap(signed_in())
+                .route(web::post().to(account::signout)),
+        )
+        .service(
+            web::scope("/account")
+                .wrap(signed_in())
+                .service(
+                    web::resource("")
+                        .route(web::get().to(account::show))
+                        .route(web::delete().to(account::delete_account)),
+                )
+                .service(web::resource("/sessions").route(web::get().to(account::list_sessions)))
+                .service(
+                    web::resource("/sessions/{id}").route(web::delete().to(account::end_session)),
+                )
+                .service(web::resource("/password").route(web::put().to(account::change_password))),
+        )
         .service(web::resource("/.well-known/jwks.json").route(web::get().to(jwks)));
 }
 
@@ -91,9 +112,19 @@ pub async fn jwks(issuer: web::Data<Issuer>) -> Result<HttpResponse, IssuerError
 #[openapi(
     info(
         title = "issuer",
-        description = "Sign-up and sign-in; mints the tokens tasks-api verifies."
+        description = "Sign-up, sign-in, sessions and the account; mints the tokens tasks-api verifies."
     ),
-    paths(routes::signup, routes::signin, jwks)
+    paths(
+        routes::signup,
+        routes::signin,
+        account::signout,
+        account::show,
+        account::delete_account,
+        account::list_sessions,
+        account::end_session,
+        account::change_password,
+        jwks
+    )
 )]
 pub struct ApiDoc;
 

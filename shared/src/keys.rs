@@ -2,15 +2,15 @@
 //! JWK (RFC 7517), identified by its RFC 7638 thumbprint so that the same key always gets the
 //! same `kid`, wherever it is loaded.
 
-use crate::token::SigningAlgorithm;
+use crate::token::{SigningAlgorithm, VerifyingKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::EncodingKey;
 use jsonwebtoken::jwk::{
     AlgorithmParameters, CommonParameters, EllipticCurve, EllipticCurveKeyParameters,
     EllipticCurveKeyType, Jwk, JwkSet, OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse,
     ThumbprintHash,
 };
+use jsonwebtoken::{DecodingKey, EncodingKey};
 use std::fmt;
 
 /// Why a key could not be made or read. It never carries key material.
@@ -106,6 +106,16 @@ impl PrivateKey {
         &self.public
     }
 
+    /// The public half as a verifier holds it, named by its `kid`.
+    pub fn verifying_key(&self) -> Result<VerifyingKey, KeyError> {
+        Ok(VerifyingKey {
+            kid: Some(self.kid()),
+            algorithm: self.algorithm.jwt(),
+            key: DecodingKey::from_jwk(&self.public)
+                .map_err(|_| KeyError::Unreadable(self.algorithm))?,
+        })
+    }
+
     pub fn encoding_key(&self) -> Result<EncodingKey, KeyError> {
         let pem = self.pem.as_bytes();
         match self.algorithm {
@@ -196,6 +206,44 @@ mod tests {
                     "{algorithm:?} publishes {private}"
                 );
             }
+        }
+    }
+
+    #[actix_rt::test]
+    async fn a_key_verifies_what_it_signed_and_nothing_another_key_did() {
+        use crate::mint::{Signer, TokenSubject};
+        use crate::token::{TokenConfig, Verifier};
+        for algorithm in SIGNED {
+            let settings = TokenConfig {
+                jwt_algorithm: Some(format!("{algorithm:?}")),
+                ..Default::default()
+            }
+            .check(None)
+            .unwrap();
+            let (key, other) = (
+                PrivateKey::generate(algorithm).unwrap(),
+                PrivateKey::generate(algorithm).unwrap(),
+            );
+            let verifier =
+                Verifier::with_public_keys(&settings, vec![key.verifying_key().unwrap()]);
+            let mint = |key: &PrivateKey| {
+                let subject = TokenSubject {
+                    id: "ada",
+                    email: "ada@example.com",
+                    name: "Ada",
+                    session: "s",
+                };
+                Signer::with_private_key(&settings, key)
+                    .unwrap()
+                    .encode(subject, chrono::Utc::now())
+                    .unwrap()
+                    .token
+            };
+            assert_eq!(verifier.decode(&mint(&key)).await.unwrap().subject, "ada");
+            assert!(
+                verifier.decode(&mint(&other)).await.is_err(),
+                "{algorithm:?}"
+            );
         }
     }
 

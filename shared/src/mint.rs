@@ -12,6 +12,8 @@ pub struct TokenSubject<'a> {
     pub id: &'a str,
     pub email: &'a str,
     pub name: &'a str,
+    /// The session the token belongs to (`sid`).
+    pub session: &'a str,
 }
 
 /// A freshly minted token and when it stops being accepted.
@@ -73,6 +75,7 @@ impl Signer {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             jti: uuid::Uuid::new_v4().to_string(),
+            sid: subject.session.to_owned(),
         };
         let token = jsonwebtoken::encode(&self.header, &claims, &self.key)?;
         Ok(IssuedToken {

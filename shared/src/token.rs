@@ -208,6 +208,8 @@ pub struct Claims {
     pub iss: String,
     pub aud: String,
     pub jti: String,
+    /// The session the token belongs to: once it ends, the token is refused.
+    pub sid: String,
 }
 
 /// Why a token was refused. Deliberately coarse: the client learns only "invalid token"; the
@@ -234,8 +236,18 @@ impl From<jsonwebtoken::errors::Error> for TokenError {
     }
 }
 
+/// Who a verified token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The user's id: `sub`, or `userId` where `sub` is absent.
+    pub subject: String,
+    /// The issuer's session (`sid`). Third-party tokens have none.
+    pub session: Option<String>,
+}
+
 /// The claims tasks-api needs from a token: its subject, which is `sub`, or `userId` (as some
-/// Better Auth setups send it) where `sub` is absent. A non-string subject fails to deserialize.
+/// Better Auth setups send it) where `sub` is absent, and its session. A non-string subject fails
+/// to deserialize.
 /// `exp` and `nbf` (checked by jsonwebtoken) are kept to check a remembered token's time again.
 /// `iat` must be a number, and `iss` a single string: jsonwebtoken alone would take an array of
 /// issuers that contains ours (its value is compared by jsonwebtoken).
@@ -244,6 +256,7 @@ struct SubjectClaims {
     sub: Option<String>,
     #[serde(rename = "userId")]
     user_id: Option<String>,
+    sid: Option<String>,
     exp: Option<f64>,
     nbf: Option<f64>,
     iat: Option<f64>,
@@ -253,7 +266,7 @@ struct SubjectClaims {
 
 /// A token that passed every check, remembered with what may still change: the time.
 struct Verified {
-    subject: String,
+    identity: Identity,
     expires: f64,
     not_before: Option<f64>,
 }
@@ -354,14 +367,14 @@ impl Verifier {
         }
     }
 
-    /// Returns the token's subject (the user id) when every rule holds.
-    pub async fn decode(&self, token: &str) -> Result<String, TokenError> {
+    /// Returns whom the token speaks for when every rule holds.
+    pub async fn decode(&self, token: &str) -> Result<Identity, TokenError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::TooLong);
         }
         let now = jsonwebtoken::get_current_timestamp() as f64;
-        if let Some(subject) = self.recall(token, now) {
-            return Ok(subject);
+        if let Some(identity) = self.recall(token, now) {
+            return Ok(identity);
         }
         let invalid_algorithm =
             || TokenError::Rejected(jsonwebtoken::errors::ErrorKind::InvalidAlgorithm);
@@ -412,15 +425,19 @@ impl Verifier {
         if subject.trim().is_empty() {
             return Err(TokenError::NoSubject);
         }
+        let identity = Identity {
+            subject,
+            session: data.claims.sid,
+        };
         if let Some(expires) = data.claims.exp {
-            self.remember(token, &subject, expires, data.claims.nbf);
+            self.remember(token, &identity, expires, data.claims.nbf);
         }
-        Ok(subject)
+        Ok(identity)
     }
 
-    /// The subject of a token verified before, while its time still holds (the same rule, and
+    /// Whom a token verified before speaks for, while its time still holds (the same rule, and
     /// leeway, as jsonwebtoken's). Otherwise `None`, and the token is verified in full.
-    fn recall(&self, token: &str, now: f64) -> Option<String> {
+    fn recall(&self, token: &str, now: f64) -> Option<Identity> {
         let mut verified = self
             .verified
             .as_ref()?
@@ -430,13 +447,13 @@ impl Verifier {
         let in_time = known.expires >= now - self.leeway
             && known.not_before.is_none_or(|nbf| nbf <= now + self.leeway);
         if in_time {
-            return Some(known.subject.clone());
+            return Some(known.identity.clone());
         }
         verified.remove(token);
         None
     }
 
-    fn remember(&self, token: &str, subject: &str, expires: f64, not_before: Option<f64>) {
+    fn remember(&self, token: &str, identity: &Identity, expires: f64, not_before: Option<f64>) {
         let Some(verified) = &self.verified else {
             return;
         };
@@ -445,7 +462,7 @@ impl Verifier {
             verified.clear();
         }
         let known = Verified {
-            subject: subject.to_owned(),
+            identity: identity.clone(),
             expires,
             not_before,
         };
@@ -532,6 +549,7 @@ mod tests {
         Verifier::with_secret(&settings, settings.secret.as_ref().unwrap())
             .decode(token)
             .await
+            .map(|identity| identity.subject)
     }
 
     fn signer(settings: &TokenSettings) -> Signer {
@@ -552,11 +570,19 @@ mod tests {
                     id: "user-1",
                     email: "a@b.co",
                     name: "A",
+                    session: "session-1",
                 },
                 Utc::now(),
             )
             .unwrap();
-        assert_eq!(verify(&issued.token).await.unwrap(), "user-1");
+        let verifier = Verifier::with_secret(&settings, settings.secret.as_ref().unwrap());
+        assert_eq!(
+            verifier.decode(&issued.token).await.unwrap(),
+            Identity {
+                subject: "user-1".into(),
+                session: Some("session-1".into())
+            }
+        );
         assert_eq!(issued.expires_in, 604_800);
         let claims: Claims =
             jsonwebtoken::dangerous::insecure_decode_claims(&issued.token).unwrap();
@@ -592,14 +618,14 @@ mod tests {
             None,
             "refused: not kept"
         );
-        assert_eq!(verifier.decode(&token).await.unwrap(), "user-1");
+        assert_eq!(verifier.decode(&token).await.unwrap().subject, "user-1");
         assert!(
             verifier.decode(&forged).await.is_err(),
             "a byte off is another token"
         );
 
         let leeway = settings.leeway_seconds as f64;
-        let at = |t: f64| verifier.recall(&token, t);
+        let at = |t: f64| verifier.recall(&token, t).map(|identity| identity.subject);
         assert_eq!(at(now() as f64).as_deref(), Some("user-1"));
         assert_eq!(at(exp as f64 + leeway).as_deref(), Some("user-1"));
         assert_eq!(
@@ -608,7 +634,7 @@ mod tests {
             "before nbf and its leeway"
         );
         assert_eq!(at(now() as f64), None, "a token out of time is forgotten");
-        assert_eq!(verifier.decode(&token).await.unwrap(), "user-1");
+        assert_eq!(verifier.decode(&token).await.unwrap().subject, "user-1");
         assert_eq!(
             at(exp as f64 + leeway + 1.0),
             None,
@@ -620,13 +646,17 @@ mod tests {
     fn a_verifier_remembers_a_bounded_number_of_tokens() {
         let settings = settings();
         let verifier = Verifier::with_secret(&settings, settings.secret.as_ref().unwrap());
+        let identity = Identity {
+            subject: "u".into(),
+            session: None,
+        };
         for i in 0..=REMEMBERED_TOKENS {
-            verifier.remember(&format!("token-{i}"), "u", f64::MAX, None);
+            verifier.remember(&format!("token-{i}"), &identity, f64::MAX, None);
         }
         let kept = verifier.verified.as_ref().unwrap().lock().unwrap().len();
         assert!(kept <= REMEMBERED_TOKENS, "{kept}");
         let last = format!("token-{REMEMBERED_TOKENS}");
-        assert_eq!(verifier.recall(&last, 0.0).as_deref(), Some("u"));
+        assert_eq!(verifier.recall(&last, 0.0), Some(identity));
     }
 
     #[test]
@@ -641,6 +671,7 @@ mod tests {
             id: "u",
             email: "a@b.co",
             name: "A",
+            session: "s",
         };
         let (a, b) = (
             signer.encode(subject(), Utc::now()).unwrap(),

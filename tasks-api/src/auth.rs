@@ -6,11 +6,11 @@
 use crate::error::ApiError;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::AUTHORIZATION;
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use percent_encoding::percent_decode_str;
-use shared::token::Verifier;
+use service::http::Unauthenticated;
+use shared::token::{Identity, Verifier};
 use std::future::{Ready, ready};
 
 /// The verified owner of the tasks under `/api/{user_id}/…`. Only [`require_owner`] makes one,
@@ -26,35 +26,17 @@ impl Owner {
     }
 }
 
-/// The token of the request's only `Authorization` header, when that header is `Bearer <token>`
-/// (scheme case-insensitive). A token anywhere else (query string, cookie, body) is never read.
-pub fn bearer_token(request: &HttpRequest) -> Result<&str, ApiError> {
-    let mut headers = request.headers().get_all(AUTHORIZATION);
-    let header = headers.next().ok_or(ApiError::NoToken)?;
-    if headers.next().is_some() {
-        return Err(ApiError::InvalidToken(
-            "Send exactly one Authorization header",
-        ));
-    }
-    let malformed = || ApiError::InvalidToken("The Authorization header must be `Bearer <token>`");
-    let value = header.to_str().map_err(|_| malformed())?;
-    let (scheme, token) = value.split_once(' ').ok_or_else(malformed)?;
-    let token = token.trim();
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(' ') {
-        return Err(malformed());
-    }
-    Ok(token)
-}
-
-/// Verifies the request's token and returns its subject.
-pub async fn authenticate(request: &HttpRequest) -> Result<String, ApiError> {
-    let token = bearer_token(request)?;
+/// Verifies the request's token and returns whom it speaks for.
+pub async fn authenticate(request: &HttpRequest) -> Result<Identity, ApiError> {
+    let token = service::http::bearer_token(request)?;
     let verifier = request
         .app_data::<web::Data<Verifier>>()
         .ok_or_else(|| ApiError::Internal("the app holds no token verifier".into()))?;
     verifier.decode(token).await.map_err(|e| {
         log::debug!("token refused: {e}");
-        ApiError::InvalidToken("The token is invalid or expired")
+        ApiError::from(Unauthenticated::InvalidToken(
+            "The token is invalid or expired",
+        ))
     })
 }
 
@@ -62,7 +44,7 @@ pub async fn authenticate(request: &HttpRequest) -> Result<String, ApiError> {
 /// `+` escaped in a path segment (`%25`, `%2F`, `%2B`); the segment is decoded the rest of the
 /// way before it is compared, so any subject has a path (the one `Location` gives).
 async fn owner(request: &HttpRequest) -> Result<Owner, ApiError> {
-    let subject = authenticate(request).await?;
+    let subject = authenticate(request).await?.subject;
     let in_path = request
         .match_info()
         .get("user_id")

@@ -3,22 +3,15 @@
 //! becomes 404 here, whatever the handler forgot to map.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::WWW_AUTHENTICATE;
 use actix_web::{HttpResponse, ResponseError};
 use database::DbError;
-use service::http::Problem;
-
-const REALM: &str = r#"Bearer realm="tasks-api""#;
+use service::http::{Problem, Unauthenticated};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// The request carried no token at all.
-    #[error("no bearer token")]
-    NoToken,
-    /// A token was sent but cannot be used; the detail says what the client got wrong, and never
-    /// why a signature failed.
-    #[error("token refused: {0}")]
-    InvalidToken(&'static str),
+    /// No token, or one that cannot be used.
+    #[error("{0}")]
+    Unauthenticated(#[from] Unauthenticated),
     /// A valid token for another user's path.
     #[error("the token is for another user")]
     NotOwner,
@@ -55,15 +48,8 @@ impl From<serde_json::Error> for ApiError {
 
 impl ApiError {
     fn problem(&self) -> Problem {
-        // RFC 6750 §3: no error code when the request carried no credentials at all.
-        let unauthorized = |detail: &str, challenge: String| {
-            Problem::new(StatusCode::UNAUTHORIZED, detail).with_header(WWW_AUTHENTICATE, challenge)
-        };
         match self {
-            ApiError::NoToken => unauthorized("A bearer token is required", REALM.to_owned()),
-            ApiError::InvalidToken(detail) => {
-                unauthorized(detail, format!(r#"{REALM}, error="invalid_token""#))
-            }
+            ApiError::Unauthenticated(refused) => refused.problem("tasks-api"),
             ApiError::NotOwner => Problem::new(
                 StatusCode::FORBIDDEN,
                 "This token does not grant access to this user's tasks",
@@ -104,25 +90,5 @@ mod tests {
         assert_eq!(lost.status_code(), StatusCode::SERVICE_UNAVAILABLE);
         let broken = ApiError::from(DbError::from(DieselError::RollbackTransaction));
         assert_eq!(broken.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
-    }
-
-    #[test]
-    fn the_challenge_carries_an_error_code_only_when_a_token_was_sent() {
-        let challenge = |e: ApiError| {
-            let response = e.error_response();
-            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-            response
-                .headers()
-                .get(WWW_AUTHENTICATE)
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .to_owned()
-        };
-        assert_eq!(challenge(ApiError::NoToken), REALM);
-        assert_eq!(
-            challenge(ApiError::InvalidToken("expired")),
-            format!(r#"{REALM}, error="invalid_token""#)
-        );
     }
 }

@@ -34,6 +34,7 @@ fn token_for(user: &str) -> String {
         id: user,
         email: "ada@example.com",
         name: "Ada",
+        session: "5f0c2d1e-3b4a-4c6d-8e9f-a0b1c2d3e4f5",
     };
     Signer::with_secret(&settings, settings.secret.as_ref().unwrap())
         .encode(subject, chrono::Utc::now())

@@ -358,6 +358,67 @@ pub fn security_headers() -> DefaultHeaders {
         ))
 }
 
+/// Why a request is not authenticated, answered as RFC 6750 §3 says: 401 with a
+/// `WWW-Authenticate: Bearer` challenge that carries an error code only when a token was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unauthenticated {
+    /// No `Authorization` header at all.
+    NoToken,
+    /// A token that cannot be used; the detail says what the client got wrong, and never why a
+    /// signature failed.
+    InvalidToken(&'static str),
+}
+
+impl fmt::Display for Unauthenticated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unauthenticated::NoToken => f.write_str("no bearer token"),
+            Unauthenticated::InvalidToken(detail) => write!(f, "token refused: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for Unauthenticated {}
+
+impl Unauthenticated {
+    /// The 401 for a service that names itself `realm`.
+    pub fn problem(self, realm: &str) -> Problem {
+        let (detail, challenge) = match self {
+            Unauthenticated::NoToken => (
+                "A bearer token is required",
+                format!(r#"Bearer realm="{realm}""#),
+            ),
+            Unauthenticated::InvalidToken(detail) => (
+                detail,
+                format!(r#"Bearer realm="{realm}", error="invalid_token""#),
+            ),
+        };
+        Problem::new(StatusCode::UNAUTHORIZED, detail)
+            .with_header(header::WWW_AUTHENTICATE, challenge)
+    }
+}
+
+/// The token of the request's only `Authorization` header, when that header is `Bearer <token>`
+/// (scheme case-insensitive). A token anywhere else (query string, cookie, body) is never read.
+pub fn bearer_token(request: &HttpRequest) -> Result<&str, Unauthenticated> {
+    let mut headers = request.headers().get_all(header::AUTHORIZATION);
+    let header = headers.next().ok_or(Unauthenticated::NoToken)?;
+    if headers.next().is_some() {
+        return Err(Unauthenticated::InvalidToken(
+            "Send exactly one Authorization header",
+        ));
+    }
+    let malformed =
+        || Unauthenticated::InvalidToken("The Authorization header must be `Bearer <token>`");
+    let value = header.to_str().map_err(|_| malformed())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(malformed)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(' ') {
+        return Err(malformed());
+    }
+    Ok(token)
+}
+
 /// `Cache-Control: no-store`, for responses that carry a token or a person's data.
 pub fn no_store() -> (header::HeaderName, HeaderValue) {
     (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
@@ -458,6 +519,26 @@ mod tests {
                 String::from_utf8_lossy(body)
             );
         }
+    }
+
+    #[test]
+    fn the_challenge_carries_an_error_code_only_when_a_token_was_sent() {
+        let challenge = |refused: Unauthenticated| {
+            let response = refused.problem("svc").error_response();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            response
+                .headers()
+                .get(header::WWW_AUTHENTICATE)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(challenge(Unauthenticated::NoToken), r#"Bearer realm="svc""#);
+        assert_eq!(
+            challenge(Unauthenticated::InvalidToken("expired")),
+            r#"Bearer realm="svc", error="invalid_token""#
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod helpers;
 mod odd_input;
 mod operations;
+mod sessions;
 mod signin;
 mod signup;
 mod timing;

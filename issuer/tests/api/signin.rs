@@ -20,7 +20,8 @@ async fn the_right_password_signs_in_with_a_token_for_the_account() {
         verifier()
             .decode(body["token"].as_str().unwrap())
             .await
-            .unwrap(),
+            .unwrap()
+            .subject,
         created["user"]["id"].as_str().unwrap()
     );
     assert_ne!(body["token"], created["token"]);

@@ -13,11 +13,12 @@ async fn signing_up_returns_201_and_a_token_for_the_new_account() {
     assert_eq!(body["user"]["email"], "ada@example.com");
     assert_eq!(body["user"]["name"], "Ada");
     assert!(body["user"]["created_at"].as_str().unwrap().ends_with('Z'));
-    let subject = verifier()
+    let identity = verifier()
         .decode(body["token"].as_str().unwrap())
         .await
         .unwrap();
-    assert_eq!(subject, body["user"]["id"].as_str().unwrap());
+    assert_eq!(identity.subject, body["user"]["id"].as_str().unwrap());
+    assert!(identity.session.is_some(), "the token names its session");
     let expires_at =
         chrono::DateTime::parse_from_rfc3339(body["expires_at"].as_str().unwrap()).unwrap();
     let in_seven_days = chrono::Utc::now() + chrono::Duration::days(7);

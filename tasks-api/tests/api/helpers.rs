@@ -34,6 +34,7 @@ pub fn token_for(user_id: &str) -> String {
         id: user_id,
         email: "someone@example.com",
         name: "Someone",
+        session: "5f0c2d1e-3b4a-4c6d-8e9f-a0b1c2d3e4f5",
     };
     let settings = token_settings();
     Signer::with_secret(&settings, settings.secret.as_ref().unwrap())

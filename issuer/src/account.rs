@@ -1,0 +1,240 @@
+//! The routes of the signed-in: sign-out, the account, its sessions, a password change and the
+//! account's deletion. Each sits behind [`crate::sessions::require_session`]; the ones that
+//! check a password do it as sign-in does, counted per account and within the bounded hashing.
+
+use crate::db::{self, Ending, User};
+use crate::domain::{AccountDeletionRequest, Password, PasswordChange, PasswordChangeRequest};
+use crate::error::IssuerError;
+use crate::password::Verdict;
+use crate::routes::UserView;
+use crate::sessions::{self, SignedIn};
+use crate::startup::Issuer;
+use actix_web::{HttpResponse, web};
+use database::Timestamp;
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use service::http::{FieldError, Json, Problem, Unauthenticated};
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct SignOutQuery {
+    /// Absent: this session. `others`: every other session of the user. `all`: every one.
+    #[param(example = "others")]
+    scope: Option<String>,
+}
+
+/// End this session, every other one, or all of them.
+#[utoipa::path(post, path = "/signout", tag = "account", params(SignOutQuery),
+    responses(
+        (status = 204, description = "The sessions ended; their tokens are refused from now on"),
+        (status = 401, description = "No token, or one whose session has ended", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown scope", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn signout(
+    issuer: web::Data<Issuer>,
+    signed_in: SignedIn,
+    query: web::Query<SignOutQuery>,
+) -> Result<HttpResponse, IssuerError> {
+    #[derive(Clone, Copy)]
+    enum Scope {
+        This,
+        Others,
+        All,
+    }
+    let scope = match query.scope.as_deref() {
+        None => Scope::This,
+        Some("others") => Scope::Others,
+        Some("all") => Scope::All,
+        Some(_) => {
+            return Err(Problem::validation(vec![FieldError::new(
+                "scope",
+                "must be others or all",
+            )])
+            .into());
+        }
+    };
+    database::write(&issuer.pool, move |conn| {
+        let ending = match scope {
+            Scope::This => Ending::One(&signed_in.session_id),
+            Scope::Others => Ending::AllBut(&signed_in.session_id),
+            Scope::All => Ending::All,
+        };
+        db::end_sessions(conn, &signed_in.user_id, ending, sessions::linger())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/account", tag = "account",
+    responses(
+        (status = 200, description = "The account", body = UserView),
+        (status = 401, description = "No token, or one whose session has ended", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn show(
+    issuer: web::Data<Issuer>,
+    signed_in: SignedIn,
+) -> Result<HttpResponse, IssuerError> {
+    let user = user(&issuer, &signed_in).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(user)))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    id: String,
+    #[schema(value_type = String, format = DateTime)]
+    created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    expires_at: Timestamp,
+    /// Whether this is the session of the token that asked.
+    current: bool,
+    user_agent: Option<String>,
+}
+
+/// The user's live sessions, newest first.
+#[utoipa::path(get, path = "/account/sessions", tag = "account",
+    responses(
+        (status = 200, description = "The live sessions", body = [SessionView]),
+        (status = 401, description = "No token, or one whose session has ended", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_sessions(
+    issuer: web::Data<Issuer>,
+    signed_in: SignedIn,
+) -> Result<HttpResponse, IssuerError> {
+    let user_id = signed_in.user_id.clone();
+    let live = database::run(&issuer.pool, move |conn| {
+        db::live_sessions(conn, &user_id, database::now())
+    })
+    .await?;
+    let views: Vec<SessionView> = live
+        .into_iter()
+        .map(|session| SessionView {
+            current: session.id == signed_in.session_id,
+            id: session.id,
+            created_at: session.created_at.into(),
+            expires_at: session.expires_at.into(),
+            user_agent: session.user_agent,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(views))
+}
+
+/// End one of the user's sessions.
+#[utoipa::path(delete, path = "/account/sessions/{id}", tag = "account",
+    params(("id" = String, Path, description = "The session's id")),
+    responses(
+        (status = 204, description = "The session ended"),
+        (status = 401, description = "No token, or one whose session has ended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not one of the user's live sessions", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn end_session(
+    issuer: web::Data<Issuer>,
+    signed_in: SignedIn,
+    id: web::Path<String>,
+) -> Result<HttpResponse, IssuerError> {
+    let id = id.into_inner();
+    let ended = database::write(&issuer.pool, move |conn| {
+        db::end_sessions(
+            conn,
+            &signed_in.user_id,
+            Ending::One(&id),
+            sessions::linger(),
+        )
+    })
+    .await?;
+    match ended {
+        0 => Err(IssuerError::SessionNotFound),
+        _ => Ok(HttpResponse::NoContent().finish()),
+    }
+}
+
+/// Change the password; every other session ends (ASVS 7.4.3), this one goes on.
+#[utoipa::path(put, path = "/account/password", tag = "account", request_body = PasswordChangeRequest,
+    responses(
+        (status = 204, description = "Changed; the other sessions ended"),
+        (status = 401, description = "No token, or one whose session has ended", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The current password is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords for this account", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn change_password(
+    issuer: web::Data<Issuer>,
+    signed_in: SignedIn,
+    body: Json<PasswordChangeRequest>,
+) -> Result<HttpResponse, IssuerError> {
+    let change = PasswordChange::try_from(body.0)?;
+    check_password(&issuer, &signed_in, change.current).await?;
+    let hash = issuer.hasher.hash(change.new).await?;
+    database::write(&issuer.pool, move |conn| {
+        conn.transaction(|conn| {
+            db::update_password_hash(conn, &signed_in.user_id, &hash)?;
+            db::end_sessions(
+                conn,
+                &signed_in.user_id,
+                Ending::AllBut(&signed_in.session_id),
+                sessions::linger(),
+            )
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Delete the account: every session ends, and tasks-api deletes the user's tasks.
+#[utoipa::path(delete, path = "/account", tag = "account", request_body = AccountDeletionRequest,
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No token, or one whose session has ended", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The password is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords for this account", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_account(
+    issuer: web::Data<Issuer>,
+    signed_in: SignedIn,
+    body: Json<AccountDeletionRequest>,
+) -> Result<HttpResponse, IssuerError> {
+    let password = Password::try_from(body.0)?;
+    check_password(&issuer, &signed_in, password).await?;
+    database::write(&issuer.pool, move |conn| {
+        db::delete_user(conn, &signed_in.user_id, sessions::linger())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn user(issuer: &Issuer, signed_in: &SignedIn) -> Result<User, IssuerError> {
+    let id = signed_in.user_id.clone();
+    database::run(&issuer.pool, move |conn| db::find_by_id(conn, &id))
+        .await?
+        .ok_or(IssuerError::from(Unauthenticated::InvalidToken(
+            "This session has ended",
+        )))
+}
+
+/// Checks `password` against the signed-in user's, as sign-in does: counted by the per-account
+/// throttle before it is hashed, and the count cleared when it is right.
+async fn check_password(
+    issuer: &Issuer,
+    signed_in: &SignedIn,
+    password: Password,
+) -> Result<(), IssuerError> {
+    let user = user(issuer, signed_in).await?;
+    issuer
+        .account_throttle
+        .count_attempt(&issuer.pool, &user.email)
+        .await?;
+    match issuer
+        .hasher
+        .verify(password, Some(user.password_hash))
+        .await?
+    {
+        Verdict::Right | Verdict::RightButWeak => {
+            issuer
+                .account_throttle
+                .clear(&issuer.pool, &user.email)
+                .await;
+            Ok(())
+        }
+        Verdict::Wrong => Err(IssuerError::WrongPassword),
+    }
+}

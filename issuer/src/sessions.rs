@@ -1,0 +1,127 @@
+//! Sessions. Every sign-up and sign-in starts one, and the token minted for it names it
+//! (`sid`). A session ends here, in the issuer's database (sign-out, a password change, the
+//! account deleted), and the end goes into the feed that tasks-api reads. The routes for the
+//! signed-in sit behind [`require_session`], which takes a token only while its session is live.
+
+use crate::db::{self, Session};
+use crate::error::IssuerError;
+use crate::startup::Issuer;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::USER_AGENT;
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use chrono::{NaiveDateTime, TimeDelta};
+use service::http::Unauthenticated;
+use std::future::{Ready, ready};
+
+/// The most live sessions a user has: a new one ends the oldest. It bounds what one account adds
+/// to the tables, and to what tasks-api remembers of ended sessions.
+pub const MAX_LIVE: i64 = 50;
+
+/// The longest user agent kept with a session, in characters.
+const MAX_USER_AGENT_CHARS: usize = 200;
+
+/// How long an ended session stays in the feed after its tokens expire: the largest leeway a
+/// verifier may grant them.
+pub fn linger() -> TimeDelta {
+    TimeDelta::from_std(crate::keys::MAX_LEEWAY).unwrap_or_default()
+}
+
+/// A new session's row, with the client's user agent, shortened.
+pub fn new_session(
+    request: &HttpRequest,
+    id: String,
+    user_id: &str,
+    created_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> Session {
+    let user_agent = request
+        .headers()
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect());
+    Session {
+        id,
+        user_id: user_id.to_owned(),
+        created_at,
+        expires_at,
+        user_agent,
+    }
+}
+
+/// The caller of a route behind [`require_session`]: a verified token whose session is live.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user_id: String,
+    pub session_id: String,
+}
+
+async fn signed_in(issuer: &Issuer, request: &HttpRequest) -> Result<SignedIn, IssuerError> {
+    let token = service::http::bearer_token(request)?;
+    let refused = |detail| IssuerError::from(Unauthenticated::InvalidToken(detail));
+    let verifier = issuer.keys.verifier(&issuer.pool).await;
+    let identity = verifier.decode(token).await.map_err(|e| {
+        log::debug!("token refused: {e}");
+        refused("The token is invalid or expired")
+    })?;
+    let session_id = identity
+        .session
+        .ok_or_else(|| refused("The token belongs to no session"))?;
+    let (user_id, id) = (identity.subject.clone(), session_id.clone());
+    let live = database::run(&issuer.pool, move |conn| {
+        db::live_session(conn, &user_id, &id, database::now())
+    })
+    .await?;
+    match live {
+        Some(_) => Ok(SignedIn {
+            user_id: identity.subject,
+            session_id,
+        }),
+        None => Err(refused("This session has ended")),
+    }
+}
+
+/// Middleware for the routes of the signed-in (`middleware::from_fn`): lets a request through
+/// with its [`SignedIn`] in the request's extensions, or answers 401 without reading its body.
+/// Every answer is `Cache-Control: no-store`: they hold a person's account and sessions.
+pub async fn require_session(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let Some(issuer) = request.app_data::<web::Data<Issuer>>().cloned() else {
+        return Err(actix_web::error::ErrorInternalServerError(
+            "a route for the signed-in is mounted without the issuer's state",
+        ));
+    };
+    let mut response = match signed_in(&issuer, request.request()).await {
+        Ok(signed_in) => {
+            request.extensions_mut().insert(signed_in);
+            next.call(request).await?.map_into_left_body()
+        }
+        Err(refused) => request.error_response(refused).map_into_right_body(),
+    };
+    let (name, value) = service::http::no_store();
+    response.headers_mut().insert(name, value);
+    Ok(response)
+}
+
+/// A handler's `SignedIn` argument: the one [`require_session`] found.
+impl FromRequest for SignedIn {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            request
+                .extensions()
+                .get::<SignedIn>()
+                .cloned()
+                .ok_or_else(|| {
+                    actix_web::error::ErrorInternalServerError(
+                        "a route for the signed-in is mounted without require_session",
+                    )
+                }),
+        )
+    }
+}

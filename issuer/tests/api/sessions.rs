@@ -1,0 +1,332 @@
+//! Sessions at the issuer: every sign-in starts one, its token names it, and the routes of the
+//! signed-in end them. An ended session's token is refused by these routes at once.
+
+use crate::helpers::*;
+use reqwest::{Method, Response};
+use serde_json::{Value, json};
+
+impl TestApp {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// A fresh sign-in's token for `email`.
+    async fn session(&self, email: &str) -> String {
+        let response = self.signin(email, PASSWORD).await;
+        assert_eq!(response.status().as_u16(), 200);
+        response.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Whether `token`'s session is still live here: `GET /account` answers 200 rather than 401.
+    async fn live(&self, token: &str) -> bool {
+        match self
+            .call(Method::GET, "/account", Some(token), None)
+            .await
+            .status()
+            .as_u16()
+        {
+            200 => true,
+            401 => false,
+            other => panic!("GET /account answered {other}"),
+        }
+    }
+
+    async fn sessions(&self, token: &str) -> Vec<Value> {
+        let response = self
+            .call(Method::GET, "/account/sessions", Some(token), None)
+            .await;
+        assert_eq!(response.status().as_u16(), 200);
+        response.json().await.unwrap()
+    }
+}
+
+async fn sid(token: &str) -> String {
+    verifier().decode(token).await.unwrap().session.unwrap()
+}
+
+async fn ada(app: &TestApp) -> String {
+    let response = app.signup("ada@example.com", PASSWORD, "Ada").await;
+    assert_eq!(response.status().as_u16(), 201);
+    response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[actix_rt::test]
+async fn every_sign_up_and_sign_in_starts_a_session_its_token_names() {
+    let app = spawn_app().await;
+    let first = ada(&app).await;
+    let second = app.session("ada@example.com").await;
+    let (first_id, second_id) = (sid(&first).await, sid(&second).await);
+    assert_ne!(first_id, second_id);
+    let listed = app.sessions(&second).await;
+    let ids: Vec<&str> = listed.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [second_id, first_id], "newest first");
+    assert_eq!(listed[0]["current"], true);
+    assert_eq!(listed[1]["current"], false);
+    for session in &listed {
+        assert!(session["created_at"].is_string() && session["expires_at"].is_string());
+        assert!(session["user_agent"].is_string() || session["user_agent"].is_null());
+    }
+
+    let account: Value = app
+        .call(Method::GET, "/account", Some(&second), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(account["email"], "ada@example.com");
+    assert_eq!(account["name"], "Ada");
+    assert!(account.get("password_hash").is_none());
+}
+
+#[actix_rt::test]
+async fn sign_out_ends_this_session_others_or_all() {
+    let app = spawn_app().await;
+    ada(&app).await;
+    let [a, b, c] = [
+        app.session("ada@example.com").await,
+        app.session("ada@example.com").await,
+        app.session("ada@example.com").await,
+    ];
+    let signout = |token: String, query: &'static str| {
+        let app = &app;
+        async move {
+            app.call(
+                Method::POST,
+                &format!("/signout{query}"),
+                Some(&token),
+                None,
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    };
+    assert_eq!(signout(a.clone(), "").await, 204);
+    assert!(!app.live(&a).await, "this session ended");
+    assert!(app.live(&b).await && app.live(&c).await, "the others go on");
+    assert_eq!(
+        signout(a.clone(), "").await,
+        401,
+        "an ended session cannot sign out again"
+    );
+
+    assert_eq!(signout(b.clone(), "?scope=others").await, 204);
+    assert!(app.live(&b).await);
+    assert!(!app.live(&c).await);
+
+    let d = app.session("ada@example.com").await;
+    assert_eq!(signout(b.clone(), "?scope=all").await, 204);
+    assert!(!app.live(&b).await && !app.live(&d).await);
+    // Signing in again still works (`session` asserts a 200).
+    app.session("ada@example.com").await;
+}
+
+#[actix_rt::test]
+async fn one_session_is_ended_by_id_and_only_the_users_own() {
+    let app = spawn_app().await;
+    ada(&app).await;
+    let (a, b) = (
+        app.session("ada@example.com").await,
+        app.session("ada@example.com").await,
+    );
+    app.signup("bob@example.com", PASSWORD, "Bob").await;
+    let bob = app.session("bob@example.com").await;
+
+    let end = |token: &str, id: &str| {
+        let (token, path) = (token.to_owned(), format!("/account/sessions/{id}"));
+        let app = &app;
+        async move { app.call(Method::DELETE, &path, Some(&token), None).await }
+    };
+    assert_problem(end(&bob, &sid(&a).await).await, 404).await;
+    assert!(app.live(&a).await, "bob cannot end ada's session");
+    assert_problem(end(&a, "no-such-session").await, 404).await;
+    assert_eq!(end(&a, &sid(&b).await).await.status().as_u16(), 204);
+    assert!(!app.live(&b).await);
+    assert!(app.live(&a).await);
+}
+
+#[actix_rt::test]
+async fn a_password_change_ends_the_other_sessions_and_keeps_this_one() {
+    let app = spawn_app().await;
+    ada(&app).await;
+    let (this, other) = (
+        app.session("ada@example.com").await,
+        app.session("ada@example.com").await,
+    );
+    let change = |current: &str, new: &str| {
+        let body = json!({"current_password": current, "new_password": new});
+        let (app, this) = (&app, this.clone());
+        async move {
+            app.call(Method::PUT, "/account/password", Some(&this), Some(body))
+                .await
+        }
+    };
+    assert_problem(change("wrong password!", "a new passphrase").await, 403).await;
+    assert!(app.live(&other).await, "a refused change ends nothing");
+    let problem = assert_problem(change(PASSWORD, "short").await, 422).await;
+    assert_eq!(fields(&problem), ["new_password"]);
+
+    assert_eq!(
+        change(PASSWORD, "a new passphrase").await.status().as_u16(),
+        204
+    );
+    assert!(app.live(&this).await);
+    assert!(!app.live(&other).await);
+    assert_eq!(
+        app.signin("ada@example.com", PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
+    assert_eq!(
+        app.signin("ada@example.com", "a new passphrase")
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+}
+
+#[actix_rt::test]
+async fn deleting_the_account_ends_every_session_and_frees_the_email() {
+    let app = spawn_app().await;
+    let first = ada(&app).await;
+    let second = app.session("ada@example.com").await;
+    let delete = |password: &str| {
+        let (app, token, body) = (&app, second.clone(), json!({"password": password}));
+        async move {
+            app.call(Method::DELETE, "/account", Some(&token), Some(body))
+                .await
+        }
+    };
+    assert_problem(delete("wrong password!").await, 403).await;
+    assert!(app.live(&first).await);
+    assert_eq!(delete(PASSWORD).await.status().as_u16(), 204);
+    assert!(!app.live(&first).await && !app.live(&second).await);
+    assert_eq!(
+        app.signin("ada@example.com", PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
+    assert_eq!(
+        app.signup("ada@example.com", PASSWORD, "Ada again")
+            .await
+            .status()
+            .as_u16(),
+        201,
+        "the email is free again"
+    );
+}
+
+#[actix_rt::test]
+async fn the_routes_of_the_signed_in_refuse_anyone_else_before_reading_a_body() {
+    let app = spawn_app().await;
+    let token = ada(&app).await;
+    let mut forged = token.clone();
+    forged.pop();
+    forged.push(if token.ends_with('A') { 'B' } else { 'A' });
+    let routes = [
+        (Method::POST, "/signout"),
+        (Method::GET, "/account"),
+        (Method::DELETE, "/account"),
+        (Method::GET, "/account/sessions"),
+        (Method::DELETE, "/account/sessions/x"),
+        (Method::PUT, "/account/password"),
+    ];
+    for (method, path) in routes {
+        for (name, token) in [("none", None), ("forged", Some(forged.as_str()))] {
+            let response = app
+                .client
+                .request(method.clone(), format!("{}{path}", app.address))
+                .header("content-type", "text/plain")
+                .body("not json")
+                .optional_bearer(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                response.headers()["cache-control"],
+                "no-store",
+                "{method} {path}"
+            );
+            let challenge = response.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert_problem(response, 401).await;
+            assert_eq!(
+                challenge.contains("invalid_token"),
+                token.is_some(),
+                "{method} {path} with {name}: {challenge}"
+            );
+        }
+    }
+}
+
+trait OptionalBearer {
+    fn optional_bearer(self, token: Option<&str>) -> Self;
+}
+
+impl OptionalBearer for reqwest::RequestBuilder {
+    fn optional_bearer(self, token: Option<&str>) -> Self {
+        match token {
+            Some(token) => self.bearer_auth(token),
+            None => self,
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn a_user_keeps_at_most_fifty_live_sessions_the_oldest_ending_first() {
+    let app = spawn_app().await;
+    let first = ada(&app).await;
+    let second = app.session("ada@example.com").await;
+    let mut last = String::new();
+    for _ in 0..49 {
+        last = app.session("ada@example.com").await;
+    }
+    assert_eq!(app.sessions(&last).await.len(), 50);
+    assert!(!app.live(&first).await, "the 51st session ended the oldest");
+    assert!(app.live(&second).await);
+}
+
+#[actix_rt::test]
+async fn an_unknown_sign_out_scope_is_a_422_naming_it_and_ends_nothing() {
+    let app = spawn_app().await;
+    let token = ada(&app).await;
+    let response = app
+        .call(
+            Method::POST,
+            "/signout?scope=everything",
+            Some(&token),
+            None,
+        )
+        .await;
+    let problem = assert_problem(response, 422).await;
+    assert_eq!(fields(&problem), ["scope"]);
+    assert!(app.live(&token).await);
+}

@@ -1,0 +1,2 @@
+DROP TABLE session_ends;
+DROP TABLE sessions;

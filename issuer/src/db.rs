@@ -143,10 +143,14 @@ pub fn count_attempt(
             .get_result(conn)
             .optional()?;
             match counted {
-                None => Ok(Err(f::signin_failures
+                // Waiting, unless the row is gone: a right password, concurrently, cleared it
+                // between the insert and the update (PostgreSQL reads each statement afresh).
+                None => Ok(f::signin_failures
                     .find(email)
                     .select(f::blocked_until)
-                    .first(conn)?)),
+                    .first(conn)
+                    .optional()?
+                    .map_or(Ok(()), Err)),
                 Some(failures) => {
                     if let Some(wait) = wait_after(failures) {
                         diesel::update(f::signin_failures.find(email))

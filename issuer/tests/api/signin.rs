@@ -347,3 +347,22 @@ async fn parallel_guesses_cannot_all_slip_in_before_the_first_failure_is_written
         "{statuses:?}"
     );
 }
+
+/// A right password clears the account's failures while other sign-ins of the same account are
+/// between counting and checking; none of them may then fail (on PostgreSQL, which reads each
+/// statement afresh, one in a few hundred did: 500). Attempts are counted before they are
+/// checked, so the free failures are raised past what 16 at once would use.
+#[actix_rt::test]
+async fn many_right_sign_ins_at_once_all_succeed() {
+    let app = spawn_app_with(&[("SIGNIN_FREE_FAILURES", "1000")]).await;
+    app.signup("ada@example.com", PASSWORD, "Ada").await;
+    for _ in 0..20 {
+        let sign_ins = (0..16).map(|_| app.signin("ada@example.com", PASSWORD));
+        let statuses: Vec<u16> = futures_util::future::join_all(sign_ins)
+            .await
+            .into_iter()
+            .map(|r| r.status().as_u16())
+            .collect();
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    }
+}

@@ -85,25 +85,17 @@ async fn signed_in(issuer: &Issuer, request: &HttpRequest) -> Result<SignedIn, I
 /// Middleware for the routes of the signed-in (`middleware::from_fn`): lets a request through
 /// with its [`SignedIn`] in the request's extensions, or answers 401 without reading its body.
 /// Every answer is `Cache-Control: no-store`: they hold a person's account and sessions.
-pub async fn require_session(
+pub async fn require_session<B: MessageBody>(
     request: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     let Some(issuer) = request.app_data::<web::Data<Issuer>>().cloned() else {
         return Err(actix_web::error::ErrorInternalServerError(
             "a route for the signed-in is mounted without the issuer's state",
         ));
     };
-    let mut response = match signed_in(&issuer, request.request()).await {
-        Ok(signed_in) => {
-            request.extensions_mut().insert(signed_in);
-            next.call(request).await?.map_into_left_body()
-        }
-        Err(refused) => request.error_response(refused).map_into_right_body(),
-    };
-    let (name, value) = service::http::no_store();
-    response.headers_mut().insert(name, value);
-    Ok(response)
+    let verdict = signed_in(&issuer, request.request()).await;
+    service::http::admit(request, next, verdict).await
 }
 
 /// A handler's `SignedIn` argument: the one [`require_session`] found.

@@ -59,20 +59,12 @@ async fn owner(request: &HttpRequest) -> Result<Owner, ApiError> {
 /// with its [`Owner`] in the request's extensions, or answers it without reading its body.
 /// Every answer is `Cache-Control: no-store`: one person's tasks must not be kept by a shared
 /// cache or a browser's disk.
-pub async fn require_owner(
+pub async fn require_owner<B: MessageBody>(
     request: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let mut response = match owner(request.request()).await {
-        Ok(owner) => {
-            request.extensions_mut().insert(owner);
-            next.call(request).await?.map_into_left_body()
-        }
-        Err(refused) => request.error_response(refused).map_into_right_body(),
-    };
-    let (name, value) = service::http::no_store();
-    response.headers_mut().insert(name, value);
-    Ok(response)
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let verdict = owner(request.request()).await;
+    service::http::admit(request, next, verdict).await
 }
 
 /// A handler's `Owner` argument: the one [`require_owner`] verified. A route mounted outside

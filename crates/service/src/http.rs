@@ -2,12 +2,12 @@
 //! (RFC 9457), actix's own errors included; JSON bodies are read by one extractor that names the
 //! field at fault; request logs never show credentials.
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Payload, ServiceResponse};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, Logger};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, Logger, Next};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -417,6 +417,26 @@ pub fn bearer_token(request: &HttpRequest) -> Result<&str, Unauthenticated> {
         return Err(malformed());
     }
     Ok(token)
+}
+
+/// The end of an auth middleware: lets `request` through with what `verdict` found in its
+/// extensions, or answers with the refusal before the body is read. Every answer is
+/// `Cache-Control: no-store`: what lies behind such a middleware is one person's.
+pub async fn admit<T: 'static, B: MessageBody>(
+    request: ServiceRequest,
+    next: Next<B>,
+    verdict: Result<T, impl ResponseError + 'static>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let mut response = match verdict {
+        Ok(found) => {
+            request.extensions_mut().insert(found);
+            next.call(request).await?.map_into_left_body()
+        }
+        Err(refused) => request.error_response(refused).map_into_right_body(),
+    };
+    let (name, value) = no_store();
+    response.headers_mut().insert(name, value);
+    Ok(response)
 }
 
 /// `Cache-Control: no-store`, for responses that carry a token or a person's data.

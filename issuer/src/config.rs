@@ -4,7 +4,7 @@ use crate::password::HashCost;
 use crate::throttle::AccountThrottle;
 use serde::Deserialize;
 use service::config::Common;
-use shared::config::ConfigError;
+use shared::config::{ConfigError, Secret};
 use shared::token::{TokenConfig, TokenSettings};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -29,6 +29,7 @@ struct Raw {
     signin_free_failures: u32,
     #[serde(default = "default_signin_max_wait_seconds")]
     signin_max_wait_seconds: u32,
+    session_feed_secret: Option<String>,
 }
 
 fn default_rate_limit_per_minute() -> u32 {
@@ -64,6 +65,9 @@ pub struct Config {
     /// How long a sign-in waits for a hashing slot before it gets 503.
     pub hash_wait: Duration,
     pub account_throttle: AccountThrottle,
+    /// The credential tasks-api presents to read the feed of ended sessions; without it the
+    /// feed is not served.
+    pub session_feed_secret: Option<Secret>,
 }
 
 impl Config {
@@ -152,6 +156,10 @@ impl Config {
             hash_cost,
             max_concurrent_hashes,
             hash_wait: Duration::from_millis(raw.hash_wait_ms),
+            session_feed_secret: raw
+                .session_feed_secret
+                .map(|raw| Secret::of("SESSION_FEED_SECRET", raw))
+                .transpose()?,
             account_throttle: AccountThrottle {
                 free_failures: raw.signin_free_failures,
                 max_wait: chrono::TimeDelta::seconds(

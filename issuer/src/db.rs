@@ -199,6 +199,17 @@ pub struct Session {
     pub user_agent: Option<String>,
 }
 
+/// One entry of the feed of ended sessions: a session's end, or (`session_id` empty) an
+/// account's deletion.
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = session_ends)]
+pub struct SessionEnd {
+    pub seq: i64,
+    pub session_id: Option<String>,
+    pub user_id: String,
+    pub forget_after: NaiveDateTime,
+}
+
 /// Which of a user's sessions to end.
 pub enum Ending<'a> {
     One(&'a str),
@@ -323,6 +334,11 @@ fn end_these(
     if let DbConnection::Postgresql(conn) = conn {
         diesel::sql_query("LOCK TABLE session_ends IN SHARE ROW EXCLUSIVE MODE").execute(conn)?;
     }
+    // What no verifier needs any more goes as new ends come.
+    database::on_backend!(conn => diesel::delete(
+        e::session_ends.filter(e::forget_after.le(database::now())),
+    )
+    .execute(conn))?;
     let Some(ids) = ids else {
         let forever = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
             .and_then(|day| day.and_hms_opt(0, 0, 0))
@@ -353,4 +369,22 @@ fn end_these(
         database::on_backend!(conn => diesel::insert_into(e::session_ends).values(&rows).execute(conn))?;
     }
     Ok(ended.len())
+}
+
+/// The feed after `after`, oldest first, at most `limit` entries, leaving out session ends
+/// whose tokens have all expired.
+pub fn session_ends_after(
+    conn: &mut DbConnection,
+    after: i64,
+    limit: i64,
+    now: NaiveDateTime,
+) -> Result<Vec<SessionEnd>, DbError> {
+    use session_ends::dsl as e;
+    Ok(database::on_backend!(conn => e::session_ends
+        .filter(e::seq.gt(after))
+        .filter(e::forget_after.gt(now))
+        .order(e::seq)
+        .limit(limit)
+        .select(SessionEnd::as_select())
+        .load(conn))?)
 }

@@ -33,6 +33,9 @@ pub enum IssuerError {
     /// A session that is not one of the caller's live sessions.
     #[error("no such session")]
     SessionNotFound,
+    /// The feed of ended sessions is not served: no `SESSION_FEED_SECRET`.
+    #[error("no session feed")]
+    NoSessionFeed,
     /// The issuer signs with HS256: there are no public keys to publish.
     #[error("no public keys")]
     NoPublicKeys,
@@ -87,6 +90,10 @@ impl IssuerError {
                 Problem::new(StatusCode::FORBIDDEN, "The password is not this account's")
             }
             IssuerError::SessionNotFound => Problem::new(StatusCode::NOT_FOUND, "No such session"),
+            IssuerError::NoSessionFeed => Problem::new(
+                StatusCode::NOT_FOUND,
+                "This issuer serves no session feed (SESSION_FEED_SECRET is not set)",
+            ),
             IssuerError::NoPublicKeys => Problem::new(
                 StatusCode::NOT_FOUND,
                 "This issuer signs with a shared secret and publishes no keys",

@@ -2,6 +2,7 @@
 //! (`sid`). A session ends here, in the issuer's database (sign-out, a password change, the
 //! account deleted), and the end goes into the feed that tasks-api reads. The routes for the
 //! signed-in sit behind [`require_session`], which takes a token only while its session is live.
+//! tasks-api learns of ended sessions from [`session_ends`], the feed.
 
 use crate::db::{self, Session};
 use crate::error::IssuerError;
@@ -10,9 +11,10 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::USER_AGENT;
 use actix_web::middleware::Next;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use chrono::{NaiveDateTime, TimeDelta};
-use service::http::Unauthenticated;
+use serde::{Deserialize, Serialize};
+use service::http::{FieldError, Problem, Unauthenticated};
 use std::future::{Ready, ready};
 
 /// The most live sessions a user has: a new one ends the oldest. It bounds what one account adds
@@ -116,4 +118,73 @@ impl FromRequest for SignedIn {
                 }),
         )
     }
+}
+
+/// The most entries one answer of the feed carries; `more` says whether others follow.
+const FEED_PAGE: i64 = 1000;
+
+#[derive(Deserialize)]
+pub struct FeedQuery {
+    /// The last `seq` the reader has; 0 (the default) reads from the start.
+    #[serde(default)]
+    after: i64,
+}
+
+#[derive(Serialize)]
+struct FeedEntry {
+    seq: i64,
+    user_id: String,
+    /// The ended session; `null` when the account was deleted.
+    session_id: Option<String>,
+    /// When no token of the session can still be accepted, leeway included (seconds since the
+    /// epoch).
+    forget_after: i64,
+}
+
+#[derive(Serialize)]
+struct FeedPage {
+    ends: Vec<FeedEntry>,
+    more: bool,
+}
+
+/// `GET /internal/session-ends?after=N`: the feed of ended sessions, for tasks-api. Served only
+/// with `SESSION_FEED_SECRET`, to a caller that presents it as a bearer token; the proxy does not
+/// route it. Not in the public API document.
+pub async fn session_ends(
+    issuer: web::Data<Issuer>,
+    request: HttpRequest,
+    query: web::Query<FeedQuery>,
+) -> Result<HttpResponse, IssuerError> {
+    let secret = issuer
+        .session_feed_secret
+        .as_ref()
+        .ok_or(IssuerError::NoSessionFeed)?;
+    let presented = service::http::bearer_token(&request)?;
+    if !secret.matches(presented.as_bytes()) {
+        return Err(Unauthenticated::InvalidToken("This is not the feed's credential").into());
+    }
+    let after = query.after;
+    if after < 0 {
+        return Err(
+            Problem::validation(vec![FieldError::new("after", "must be 0 or more")]).into(),
+        );
+    }
+    let mut ends = database::run(&issuer.pool, move |conn| {
+        db::session_ends_after(conn, after, FEED_PAGE + 1, database::now())
+    })
+    .await?;
+    let more = ends.len() as i64 > FEED_PAGE;
+    ends.truncate(FEED_PAGE as usize);
+    let ends = ends
+        .into_iter()
+        .map(|end| FeedEntry {
+            seq: end.seq,
+            user_id: end.user_id,
+            session_id: end.session_id,
+            forget_after: end.forget_after.and_utc().timestamp(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header(service::http::no_store())
+        .json(FeedPage { ends, more }))
 }

@@ -16,6 +16,7 @@ use actix_web::{HttpResponse, web};
 use database::Pool;
 use service::http::Problem;
 use service::{Databases, Service, StartupError};
+use shared::config::Secret;
 use utoipa::OpenApi;
 
 /// Everything a request handler of the issuer needs.
@@ -25,6 +26,7 @@ pub struct Issuer {
     pub hasher: Hasher,
     pub rate_limiter: RateLimiter,
     pub account_throttle: AccountThrottle,
+    pub session_feed_secret: Option<Secret>,
 }
 
 impl Issuer {
@@ -50,6 +52,7 @@ impl Issuer {
                 config.trusted_proxies.clone(),
             ),
             account_throttle: config.account_throttle,
+            session_feed_secret: config.session_feed_secret.clone(),
         })
     }
 
@@ -83,7 +86,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(web::resource("/password").route(web::put().to(account::change_password))),
         )
-        .service(web::resource("/.well-known/jwks.json").route(web::get().to(jwks)));
+        .service(web::resource("/.well-known/jwks.json").route(web::get().to(jwks)))
+        .service(
+            web::resource("/internal/session-ends").route(web::get().to(sessions::session_ends)),
+        );
 }
 
 /// The public keys that verify the issuer's tokens (RFC 7517). Only with an asymmetric

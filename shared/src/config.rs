@@ -74,9 +74,15 @@ const KNOWN_PLACEHOLDERS: &[&str] = &[
 pub const MIN_SECRET_BYTES: usize = 32;
 
 impl Secret {
+    /// `BETTER_AUTH_SECRET`, checked.
     pub fn new(value: String) -> Result<Self, ConfigError> {
+        Self::of("BETTER_AUTH_SECRET", value)
+    }
+
+    /// The secret that `variable` holds, checked by the same rules.
+    pub fn of(variable: &'static str, value: String) -> Result<Self, ConfigError> {
         let invalid = |reason: &str| ConfigError::Invalid {
-            variable: "BETTER_AUTH_SECRET",
+            variable,
             reason: reason.to_owned(),
         };
         let lowered = value.trim().to_ascii_lowercase();
@@ -113,6 +119,17 @@ impl Secret {
     pub fn expose(&self) -> &[u8] {
         self.0.as_bytes()
     }
+
+    /// Whether `candidate` is this secret, in a time that depends on its length only.
+    pub fn matches(&self, candidate: &[u8]) -> bool {
+        let secret = self.0.as_bytes();
+        secret.len() == candidate.len()
+            && secret
+                .iter()
+                .zip(candidate)
+                .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+                == 0
+    }
 }
 
 /// Fewer different characters than this and a secret of any length is a pattern, not a key. A
@@ -147,6 +164,22 @@ impl fmt::Display for Secret {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_secret_matches_itself_only() {
+        let raw = "2f9c6e0b8a4d4e5f9a7b3c1d0e2f4a6b8c9d";
+        let secret = Secret::of("SESSION_FEED_SECRET", raw.into()).unwrap();
+        assert!(secret.matches(raw.as_bytes()));
+        for other in [
+            "",
+            "2f9c6e0b8a4d4e5f9a7b3c1d0e2f4a6b8c9e",
+            "2f9c6e0b8a4d4e5f9a7b3c1d0e2f4a6b8c9d0",
+        ] {
+            assert!(!secret.matches(other.as_bytes()), "{other}");
+        }
+        let err = Secret::of("SESSION_FEED_SECRET", "short".into()).unwrap_err();
+        assert!(err.to_string().contains("SESSION_FEED_SECRET"), "{err}");
+    }
+
     use super::*;
 
     #[test]

@@ -330,3 +330,77 @@ async fn an_unknown_sign_out_scope_is_a_422_naming_it_and_ends_nothing() {
     assert_eq!(fields(&problem), ["scope"]);
     assert!(app.live(&token).await);
 }
+
+const FEED_SECRET: &str = "feed-credential-3e9b1c7a5d2f4e6b8a0c";
+
+async fn feed(app: &TestApp, after: i64, credential: Option<&str>) -> Response {
+    let mut request = app.client.get(format!(
+        "{}/internal/session-ends?after={after}",
+        app.address
+    ));
+    if let Some(credential) = credential {
+        request = request.bearer_auth(credential);
+    }
+    request.send().await.unwrap()
+}
+
+#[actix_rt::test]
+async fn the_feed_lists_ended_sessions_in_order_to_its_credential_only() {
+    let app = spawn_app_with(&[("SESSION_FEED_SECRET", FEED_SECRET)]).await;
+    let first = ada(&app).await;
+    let second = app.session("ada@example.com").await;
+    let user_id = app
+        .call(Method::GET, "/account", Some(&second), None)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    for credential in [None, Some("wrong"), Some(&FEED_SECRET[1..])] {
+        assert_problem(feed(&app, 0, credential).await, 401).await;
+    }
+    let empty: Value = feed(&app, 0, Some(FEED_SECRET)).await.json().await.unwrap();
+    assert_eq!(empty, json!({"ends": [], "more": false}));
+
+    app.call(Method::POST, "/signout", Some(&first), None).await;
+    let page: Value = feed(&app, 0, Some(FEED_SECRET)).await.json().await.unwrap();
+    let ends = page["ends"].as_array().unwrap();
+    assert_eq!(ends.len(), 1);
+    assert_eq!(ends[0]["session_id"], sid(&first).await);
+    assert_eq!(ends[0]["user_id"], user_id.as_str());
+    let week = 7 * 24 * 3600;
+    let forget_after = ends[0]["forget_after"].as_i64().unwrap();
+    let now = chrono::Utc::now().timestamp();
+    assert!(
+        (now + week..=now + week + 400).contains(&forget_after),
+        "{forget_after}"
+    );
+
+    let cursor = ends[0]["seq"].as_i64().unwrap();
+    let delete = json!({"password": PASSWORD});
+    app.call(Method::DELETE, "/account", Some(&second), Some(delete))
+        .await;
+    let page: Value = feed(&app, cursor, Some(FEED_SECRET))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ends = page["ends"].as_array().unwrap();
+    let sessions: Vec<&Value> = ends.iter().map(|e| &e["session_id"]).collect();
+    assert_eq!(
+        sessions,
+        [&json!(sid(&second).await), &Value::Null],
+        "the session, then the account"
+    );
+    assert!(ends.iter().all(|e| e["seq"].as_i64().unwrap() > cursor));
+    assert_eq!(page["more"], false);
+}
+
+#[actix_rt::test]
+async fn without_a_credential_configured_there_is_no_feed() {
+    let app = spawn_app().await;
+    assert_problem(feed(&app, 0, Some(FEED_SECRET)).await, 404).await;
+}

@@ -19,3 +19,4 @@ CREATE TABLE session_ends (
     user_id TEXT NOT NULL,
     forget_after TIMESTAMP NOT NULL
 );
+CREATE INDEX session_ends_by_forget_after ON session_ends (forget_after);

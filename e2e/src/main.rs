@@ -225,6 +225,12 @@ async fn run(api: &Api, r: &mut Report) {
         list_is(api, &a, "", &[t1]).await,
     );
 
+    // Sessions at the issuer, through the proxy.
+    r.record(
+        "a session's list, then its sign-out: 204, and its token refused by the issuer",
+        sign_out(api, &email_a, &id_a).await,
+    );
+
     // The proxy's own limits; the rate limit last, as it spends this address's allowance.
     r.record("a body over 64 KiB: 413", too_large(api, &a).await);
     r.record(
@@ -256,6 +262,15 @@ async fn proxy(api: &Api, r: &mut Report) {
             Some(server) if server.contains('/') => Err(format!("Server: {server}")),
             _ => Ok(()),
         },
+    );
+    r.record(
+        "the feed of ended sessions is not routed: 404",
+        expect_problem(
+            api.send(Method::GET, "/internal/session-ends", None, Body::Empty)
+                .await,
+            404,
+        )
+        .map(|_| ()),
     );
     let proxied = api
         .send(Method::GET, "/api/e2e-probe/tasks", None, Body::Empty)
@@ -310,6 +325,35 @@ async fn sign_in(api: &Api, email: &str, id: &str) -> Outcome<User> {
         format!("user.id is {:?}, sign-up said {id:?}", user.id)
     })?;
     Ok(user)
+}
+
+/// Signs in anew, finds the new session among the account's, signs it out, and sees its token
+/// refused by the issuer.
+async fn sign_out(api: &Api, email: &str, id: &str) -> Outcome {
+    let user = sign_in(api, email, id).await?;
+    let token = Some(user.token.as_str());
+    let sessions = api
+        .send(Method::GET, "/account/sessions", token, Body::Empty)
+        .await?
+        .expect(200)?
+        .json()?;
+    let current = sessions
+        .as_array()
+        .map(|all| all.iter().filter(|s| s["current"] == true).count());
+    ensure(current == Some(1), || {
+        format!(
+            "one current session expected: {}",
+            snippet(&sessions.to_string())
+        )
+    })?;
+    api.send(Method::POST, "/signout", token, Body::Empty)
+        .await?
+        .expect(204)?;
+    expect_problem(
+        api.send(Method::GET, "/account", token, Body::Empty).await,
+        401,
+    )
+    .map(|_| ())
 }
 
 /// Checks the shape shared by sign-up and sign-in and returns who signed in.

@@ -82,6 +82,7 @@ export PGPORT=${PGPORT:-5432}
 export PGUSER=${PGUSER:-postgres}
 export ISSUER_DB_PASSWORD=${ISSUER_DB_PASSWORD:-$(random_hex 24)}
 export TASKS_DB_PASSWORD=${TASKS_DB_PASSWORD:-$(random_hex 24)}
+export SESSION_FEED_SECRET=${SESSION_FEED_SECRET:-$(random_hex 24)}
 
 issuer_env=(
     DATABASE_URL="postgres://issuer:$ISSUER_DB_PASSWORD@$PGHOST:$PGPORT/issuer"
@@ -91,6 +92,7 @@ issuer_env=(
     JWT_ISSUER=issuer
     JWT_AUDIENCE=tasks-api
     TRUSTED_PROXIES=127.0.0.1
+    SESSION_FEED_SECRET="$SESSION_FEED_SECRET"
     RUST_LOG=info
 )
 tasks_env=(
@@ -101,6 +103,8 @@ tasks_env=(
     JWKS_URL="http://127.0.0.1:$ISSUER_PORT/.well-known/jwks.json"
     JWT_ISSUER=issuer
     JWT_AUDIENCE=tasks-api
+    SESSION_FEED_URL="http://127.0.0.1:$ISSUER_PORT/internal/session-ends"
+    SESSION_FEED_SECRET="$SESSION_FEED_SECRET"
     RUST_LOG=info
 )
 proxy_env=(
@@ -126,9 +130,10 @@ cat >"$work/compose.env" <<'EOF'
 POSTGRES_PASSWORD=ci-dummy-postgres-password
 ISSUER_DB_PASSWORD=ci-dummy-issuer-db-password
 TASKS_DB_PASSWORD=ci-dummy-tasks-db-password
+SESSION_FEED_SECRET=ci-dummy-session-feed-secret
 EOF
 compose_config() {
-    env -u POSTGRES_PASSWORD -u ISSUER_DB_PASSWORD -u TASKS_DB_PASSWORD \
+    env -u POSTGRES_PASSWORD -u ISSUER_DB_PASSWORD -u TASKS_DB_PASSWORD -u SESSION_FEED_SECRET \
         "${compose[@]}" --env-file "$work/compose.env" -f "$COMPOSE_FILE" config "$@"
 }
 compose_config -q

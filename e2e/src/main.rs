@@ -227,7 +227,7 @@ async fn run(api: &Api, r: &mut Report) {
 
     // Sessions at the issuer, through the proxy.
     r.record(
-        "a session's list, then its sign-out: 204, and its token refused by the issuer",
+        "a session's list, then its sign-out: 204, its token refused by the issuer, and by tasks-api within 2 s",
         sign_out(api, &email_a, &id_a).await,
     );
 
@@ -352,8 +352,24 @@ async fn sign_out(api: &Api, email: &str, id: &str) -> Outcome {
     expect_problem(
         api.send(Method::GET, "/account", token, Body::Empty).await,
         401,
-    )
-    .map(|_| ())
+    )?;
+    // tasks-api learns of it from the issuer's feed: within 2 s.
+    let signed_out = Instant::now();
+    loop {
+        let reply = api
+            .send(Method::GET, &user.tasks(), token, Body::Empty)
+            .await?;
+        match reply.status.as_u16() {
+            401 => return Ok(()),
+            _ if signed_out.elapsed() > Duration::from_secs(2) => {
+                return Err(format!(
+                    "tasks-api still answers {} 2 s after the sign-out",
+                    reply.status
+                ));
+            }
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
 }
 
 /// Checks the shape shared by sign-up and sign-in and returns who signed in.

@@ -3,6 +3,7 @@
 //! extractor runs, so a request without a valid token is a 401 whatever its body. It fails
 //! closed: any doubt is a 401 (or 403), never a pass.
 
+use crate::ended_sessions::{EndedSessions, Refusal};
 use crate::error::ApiError;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -44,7 +45,19 @@ pub async fn authenticate(request: &HttpRequest) -> Result<Identity, ApiError> {
 /// `+` escaped in a path segment (`%25`, `%2F`, `%2B`); the segment is decoded the rest of the
 /// way before it is compared, so any subject has a path (the one `Location` gives).
 async fn owner(request: &HttpRequest) -> Result<Owner, ApiError> {
-    let subject = authenticate(request).await?.subject;
+    let identity = authenticate(request).await?;
+    if let Some(ended) = request.app_data::<web::Data<EndedSessions>>() {
+        ended
+            .check(identity.session.as_deref())
+            .map_err(|refusal| match refusal {
+                Refusal::Ended => Unauthenticated::InvalidToken("This session has ended").into(),
+                Refusal::NoSession => {
+                    Unauthenticated::InvalidToken("The token belongs to no session").into()
+                }
+                Refusal::Unknown { retry_after } => ApiError::SessionsUnknown { retry_after },
+            })?;
+    }
+    let subject = identity.subject;
     let in_path = request
         .match_info()
         .get("user_id")

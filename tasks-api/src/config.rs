@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 use service::config::Common;
-use shared::config::ConfigError;
+use shared::config::{ConfigError, Secret};
 use shared::token::{TokenConfig, TokenSettings};
 
 #[derive(Deserialize)]
@@ -11,10 +11,27 @@ struct Raw {
     jwt_public_key_file: Option<String>,
     #[serde(default = "default_list_cache_bytes")]
     list_cache_bytes: u64,
+    session_feed_url: Option<String>,
+    session_feed_secret: Option<String>,
+    #[serde(default = "default_session_feed_max_staleness_seconds")]
+    session_feed_max_staleness_seconds: u64,
 }
 
 fn default_list_cache_bytes() -> u64 {
     8 << 20
+}
+/// A minute: long enough to ride out an issuer's restart or redeploy, short enough that a
+/// session ended during an outage is served for at most that long.
+fn default_session_feed_max_staleness_seconds() -> u64 {
+    60
+}
+
+/// The issuer's feed of ended sessions, and how stale tasks-api may let it grow.
+#[derive(Debug, Clone)]
+pub struct SessionFeed {
+    pub url: String,
+    pub secret: Secret,
+    pub max_staleness: std::time::Duration,
 }
 
 /// Where an asymmetric verifier learns the issuer's public keys.
@@ -41,6 +58,9 @@ pub struct Config {
     pub public_keys: Option<PublicKeys>,
     /// The most bytes of written task lists kept for sending again (see `list_cache`).
     pub list_cache_bytes: u64,
+    /// Where tasks-api learns which sessions ended; without it, tokens are not checked for a
+    /// session (a third-party issuer's, say).
+    pub session_feed: Option<SessionFeed>,
 }
 
 impl Config {
@@ -97,11 +117,48 @@ impl Config {
                 "must be asymmetric (EdDSA, ES256, RS256) when JWKS_URL or JWT_PUBLIC_KEY_FILE is set",
             ));
         }
+        let session_feed = match (raw.session_feed_url, raw.session_feed_secret) {
+            (None, None) => None,
+            (Some(url), Some(secret)) => {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(invalid(
+                        "SESSION_FEED_URL",
+                        "must be an http:// or https:// URL",
+                    ));
+                }
+                if !(1..=3600).contains(&raw.session_feed_max_staleness_seconds) {
+                    return Err(invalid(
+                        "SESSION_FEED_MAX_STALENESS_SECONDS",
+                        "must be between 1 and 3600",
+                    ));
+                }
+                Some(SessionFeed {
+                    url,
+                    secret: Secret::of("SESSION_FEED_SECRET", secret)?,
+                    max_staleness: std::time::Duration::from_secs(
+                        raw.session_feed_max_staleness_seconds,
+                    ),
+                })
+            }
+            (Some(_), None) => {
+                return Err(invalid(
+                    "SESSION_FEED_SECRET",
+                    "is required with SESSION_FEED_URL",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "SESSION_FEED_URL",
+                    "is required with SESSION_FEED_SECRET",
+                ));
+            }
+        };
         Ok(Self {
             common,
             token,
             public_keys,
             list_cache_bytes: raw.list_cache_bytes,
+            session_feed,
         })
     }
 }

@@ -12,6 +12,10 @@ pub enum ApiError {
     /// No token, or one that cannot be used.
     #[error("{0}")]
     Unauthenticated(#[from] Unauthenticated),
+    /// tasks-api has not read the issuer's feed of ended sessions for too long, and cannot tell
+    /// whether the token's session goes on.
+    #[error("the sessions are not known; retry after {retry_after} s")]
+    SessionsUnknown { retry_after: u32 },
     /// A valid token for another user's path.
     #[error("the token is for another user")]
     NotOwner,
@@ -50,6 +54,10 @@ impl ApiError {
     fn problem(&self) -> Problem {
         match self {
             ApiError::Unauthenticated(refused) => refused.problem("tasks-api"),
+            ApiError::SessionsUnknown { retry_after } => Problem::unavailable(
+                "Whether this session goes on is not known just now; try again shortly",
+                *retry_after,
+            ),
             ApiError::NotOwner => Problem::new(
                 StatusCode::FORBIDDEN,
                 "This token does not grant access to this user's tasks",

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod ended_sessions;
 pub mod error;
 pub mod list_cache;
 pub mod routes;

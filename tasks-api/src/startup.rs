@@ -3,6 +3,7 @@
 
 use crate::config::{Config, PublicKeys};
 use crate::db::MIGRATIONS;
+use crate::ended_sessions::{self, EndedSessions};
 use crate::list_cache::ListCache;
 use crate::{auth, routes};
 use actix_web::middleware::from_fn;
@@ -12,6 +13,7 @@ use service::{Databases, Service, StartupError};
 use shared::config::ConfigError;
 use shared::jwks::{JwksCache, JwksUrl};
 use shared::token::{Verifier, VerifyingKey};
+use std::sync::Arc;
 use utoipa::OpenApi;
 
 /// Everything a tasks-api handler needs besides the token verifier.
@@ -127,6 +129,11 @@ pub async fn verifier(config: &Config) -> Result<Verifier, StartupError> {
 pub async fn build(config: Config) -> Result<Service, StartupError> {
     let listen = config.common.listen.clone();
     let verifier = web::Data::new(verifier(&config).await?);
+    let ended = config.session_feed.clone().map(|feed| {
+        let ended = Arc::new(EndedSessions::new(feed.max_staleness));
+        actix_rt::spawn(ended_sessions::follow(ended.clone(), feed.url, feed.secret));
+        web::Data::from(ended)
+    });
     let api = web::Data::new(web::block(move || TasksApi::build(&config)).await??);
     let databases = api.databases();
     Ok(Service::bind(
@@ -137,6 +144,9 @@ pub async fn build(config: Config) -> Result<Service, StartupError> {
             cfg.app_data(api.clone())
                 .app_data(verifier.clone())
                 .configure(configure);
+            if let Some(ended) = &ended {
+                cfg.app_data(ended.clone());
+            }
         },
     )?)
 }

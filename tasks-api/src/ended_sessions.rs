@@ -1,0 +1,231 @@
+//! What tasks-api knows of the sessions that have ended, learnt from the issuer's feed
+//! (`GET /internal/session-ends`) without reading the issuer's database. [`follow`] reads the feed
+//! every second; the auth middleware asks [`EndedSessions::check`] of every token.
+//!
+//! A session is remembered until no token of it can be accepted any more (`forget_after`), so
+//! the memory is bounded by the sessions that end within one token lifetime. When the feed has
+//! not been read for longer than the staleness bound, a token whose session is not known to have
+//! ended gets 503 rather than 401 or a pass: tasks-api cannot tell.
+
+use serde::Deserialize;
+use shared::config::Secret;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// How often the feed is read: a sign-out reaches every replica within about this, plus a
+/// request's time.
+pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Why a token's session is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The session ended.
+    Ended,
+    /// The token names no session, and tasks-api checks sessions.
+    NoSession,
+    /// The feed has not been read for too long (or not yet): try again after this many seconds.
+    Unknown { retry_after: u32 },
+}
+
+#[derive(Deserialize)]
+struct FeedPage {
+    ends: Vec<FeedEntry>,
+    more: bool,
+}
+
+#[derive(Deserialize)]
+struct FeedEntry {
+    seq: i64,
+    session_id: Option<String>,
+    forget_after: i64,
+}
+
+#[derive(Default)]
+struct State {
+    /// Ended sessions, each with when it may be forgotten (seconds since the epoch).
+    ended: HashMap<String, i64>,
+    /// The last `seq` read.
+    cursor: i64,
+    /// When the feed was last read to its end.
+    read_at: Option<Instant>,
+}
+
+pub struct EndedSessions {
+    state: RwLock<State>,
+    max_staleness: Duration,
+}
+
+impl EndedSessions {
+    pub fn new(max_staleness: Duration) -> Self {
+        Self {
+            state: RwLock::default(),
+            max_staleness,
+        }
+    }
+
+    /// Whether a token of `session` may be served now.
+    pub fn check(&self, session: Option<&str>) -> Result<(), Refusal> {
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        let session = session.ok_or(Refusal::NoSession)?;
+        if state.ended.contains_key(session) {
+            return Err(Refusal::Ended);
+        }
+        match state.read_at {
+            Some(read_at) if read_at.elapsed() <= self.max_staleness => Ok(()),
+            _ => Err(Refusal::Unknown { retry_after: 1 }),
+        }
+    }
+
+    /// How many ended sessions are remembered.
+    pub fn remembered(&self) -> usize {
+        self.state
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .ended
+            .len()
+    }
+
+    fn cursor(&self) -> i64 {
+        self.state.read().unwrap_or_else(|e| e.into_inner()).cursor
+    }
+
+    /// Takes in one page of the feed, and forgets what has expired.
+    fn learn(&self, page: &FeedPage, now_unix: i64) {
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        for end in &page.ends {
+            if let Some(session) = &end.session_id {
+                state.ended.insert(session.clone(), end.forget_after);
+            }
+            state.cursor = state.cursor.max(end.seq);
+        }
+        state
+            .ended
+            .retain(|_, forget_after| *forget_after > now_unix);
+        if !page.more {
+            state.read_at = Some(Instant::now());
+        }
+    }
+}
+
+/// Reads the feed at `url` with `secret`, every [`POLL_INTERVAL`] (at once while it says there is
+/// more), for as long as the process runs. A failed read is logged and tried again: meanwhile
+/// the sessions known to have ended stay refused, and the others are served until the
+/// staleness bound.
+pub async fn follow(ended: Arc<EndedSessions>, url: String, secret: Secret) {
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .timeout(Duration::from_secs(2))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client with timeouts builds");
+    let bearer = String::from_utf8_lossy(secret.expose()).into_owned();
+    loop {
+        let read = client
+            .get(&url)
+            .query(&[("after", ended.cursor())])
+            .bearer_auth(&bearer)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status);
+        let page = match read {
+            Ok(response) => response.json::<FeedPage>().await,
+            Err(e) => Err(e),
+        };
+        match page {
+            Ok(page) => {
+                ended.learn(&page, chrono::Utc::now().timestamp());
+                if page.more {
+                    continue;
+                }
+            }
+            Err(e) => log::warn!("could not read the session feed: {}", e.without_url()),
+        }
+        actix_rt::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(ends: &[(i64, Option<&str>, i64)], more: bool) -> FeedPage {
+        FeedPage {
+            ends: ends
+                .iter()
+                .map(|&(seq, session, forget_after)| FeedEntry {
+                    seq,
+                    session_id: session.map(str::to_owned),
+                    forget_after,
+                })
+                .collect(),
+            more,
+        }
+    }
+
+    #[test]
+    fn nothing_is_served_until_the_feed_has_been_read_to_its_end() {
+        let ended = EndedSessions::new(Duration::from_secs(60));
+        assert!(matches!(
+            ended.check(Some("s")),
+            Err(Refusal::Unknown { .. })
+        ));
+        ended.learn(&page(&[(1, Some("gone"), 2_000)], true), 1_000);
+        assert!(matches!(
+            ended.check(Some("s")),
+            Err(Refusal::Unknown { .. })
+        ));
+        assert_eq!(
+            ended.check(Some("gone")),
+            Err(Refusal::Ended),
+            "known already"
+        );
+        ended.learn(&page(&[], false), 1_000);
+        assert_eq!(ended.check(Some("s")), Ok(()));
+        assert_eq!(ended.check(None), Err(Refusal::NoSession));
+    }
+
+    #[test]
+    fn an_ended_session_is_refused_until_its_tokens_expire_then_forgotten() {
+        let ended = EndedSessions::new(Duration::from_secs(60));
+        ended.learn(
+            &page(
+                &[
+                    (4, Some("a"), 2_000),
+                    (5, None, 9_999),
+                    (7, Some("b"), 3_000),
+                ],
+                false,
+            ),
+            1_000,
+        );
+        assert_eq!(ended.cursor(), 7);
+        assert_eq!(ended.check(Some("a")), Err(Refusal::Ended));
+        assert_eq!(ended.check(Some("b")), Err(Refusal::Ended));
+        assert_eq!(
+            ended.remembered(),
+            2,
+            "an account's deletion ends no session by itself"
+        );
+        ended.learn(&page(&[], false), 2_500);
+        assert_eq!(ended.remembered(), 1);
+        assert_eq!(
+            ended.check(Some("a")),
+            Ok(()),
+            "its tokens have expired anyway"
+        );
+        assert_eq!(ended.check(Some("b")), Err(Refusal::Ended));
+    }
+
+    #[test]
+    fn past_the_staleness_bound_a_live_session_is_unknown_and_an_ended_one_still_refused() {
+        let ended = EndedSessions::new(Duration::ZERO);
+        ended.learn(&page(&[(1, Some("gone"), i64::MAX)], false), 0);
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(ended.check(Some("gone")), Err(Refusal::Ended));
+        assert_eq!(
+            ended.check(Some("live")),
+            Err(Refusal::Unknown { retry_after: 1 })
+        );
+    }
+}

@@ -86,6 +86,10 @@ impl TestApp {
             .await
     }
 
+    pub async fn signin_status(&self, email: &str, password: &str) -> u16 {
+        self.signin(email, password).await.status().as_u16()
+    }
+
     /// A sign-in for ada@example.com with `X-Forwarded-For: forwarded`.
     pub async fn signin_forwarded_for(&self, forwarded: &str) -> Response {
         self.client

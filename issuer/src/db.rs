@@ -143,13 +143,16 @@ pub fn count_attempt(
             .get_result(conn)
             .optional()?;
             match counted {
-                // Waiting, unless the row is gone: a right password, concurrently, cleared it
-                // between the insert and the update (PostgreSQL reads each statement afresh).
+                // Waiting, unless the row is not a wait: a right password, concurrently, cleared
+                // it between the insert and the update, and another attempt may have made it
+                // anew since (PostgreSQL reads each statement afresh). That attempt goes
+                // uncounted; only a sign-in with the right password opens the window.
                 None => Ok(f::signin_failures
                     .find(email)
                     .select(f::blocked_until)
                     .first(conn)
                     .optional()?
+                    .filter(|until| *until > now)
                     .map_or(Ok(()), Err)),
                 Some(failures) => {
                     if let Some(wait) = wait_after(failures) {

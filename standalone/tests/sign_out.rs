@@ -177,3 +177,74 @@ async fn a_replica_that_cannot_read_the_feed_answers_503_never_200_or_401() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
+
+/// How many tasks `user` has in the tasks database, read straight from it.
+fn tasks_of(database: &TestDatabase, user: &str) -> i64 {
+    use diesel::prelude::*;
+    use tasks_api::db::tasks;
+    let url = database::DatabaseUrl::parse(&database.url).unwrap();
+    let pool = database::connect(&url, &tasks_api::db::MIGRATIONS, &Default::default()).unwrap();
+    let mut conn = pool.get().unwrap();
+    let conn = &mut *conn;
+    database::on_backend!(conn => tasks::table
+        .filter(tasks::user_id.eq(user))
+        .count()
+        .get_result(conn))
+    .unwrap()
+}
+
+#[actix_web::test]
+async fn a_deleted_accounts_tasks_are_deleted_by_tasks_api_and_no_one_elses() {
+    let issuer_db = TestDatabase::new();
+    let issuer = start_issuer(&issuer_db).await;
+    let tasks_db = TestDatabase::new();
+    let replica = start_replica(&tasks_db, &issuer, "60").await;
+    let mut people = Vec::new();
+    for email in ["ada@example.com", "bob@example.com"] {
+        post(
+            &format!("{issuer}/signup"),
+            None,
+            json!({"email": email, "password": PASSWORD, "name": "Someone"}),
+        )
+        .await;
+        let (token, user) = sign_in(&issuer, email).await;
+        until_ready(&replica, &user, &token).await;
+        let created = post(
+            &format!("{replica}/api/{user}/tasks"),
+            Some(&token),
+            json!({"title": "Mine"}),
+        )
+        .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        people.push((token, user));
+    }
+    let [(ada_token, ada), (_, bob)] = <[_; 2]>::try_from(people).unwrap();
+
+    let deleted = Client::new()
+        .delete(format!("{issuer}/account"))
+        .bearer_auth(&ada_token)
+        .json(&json!({"password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let started = Instant::now();
+    while tasks_of(&tasks_db, &ada) > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "ada's tasks are still there"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(tasks_of(&tasks_db, &bob), 1, "bob's tasks stay");
+    assert_eq!(
+        list_status(&replica, &ada, &ada_token).await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A replica started afterwards reads the same feed: nothing of bob's goes, nothing fails.
+    let (bob_token, _) = sign_in(&issuer, "bob@example.com").await;
+    let again = start_replica(&tasks_db, &issuer, "60").await;
+    until_ready(&again, &bob, &bob_token).await;
+    assert_eq!(tasks_of(&tasks_db, &bob), 1);
+}

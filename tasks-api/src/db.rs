@@ -7,6 +7,7 @@
 
 use crate::auth::Owner;
 use crate::domain::{ListFilter, NewTask, TaskChanges, TaskId};
+use crate::ended_sessions::DeletedAccount;
 use chrono::NaiveDateTime;
 use database::{DbConnection, DbError, Migrations, Timestamp};
 use diesel::prelude::*;
@@ -182,4 +183,40 @@ pub fn delete(conn: &mut DbConnection, owner: &Owner, id: TaskId) -> Result<bool
     )
     .execute(conn))?;
     Ok(deleted == 1)
+}
+
+diesel::table! {
+    /// The last `seq` of the issuer's feed whose deleted account's tasks are gone.
+    deletions_applied (id) {
+        id -> Integer,
+        seq -> BigInt,
+    }
+}
+
+/// Deletes the tasks of each account in `deleted` not applied yet, and records how far the
+/// feed is applied, in one transaction: whichever replica gets there first does it, and a
+/// restart in the middle leaves it either done or still to do.
+pub fn apply_deletions(conn: &mut DbConnection, deleted: &[DeletedAccount]) -> Result<(), DbError> {
+    use deletions_applied::dsl as applied;
+    conn.transaction(|conn| {
+        let done: i64 = database::on_backend!(conn => applied::deletions_applied
+            .find(1)
+            .select(applied::seq)
+            .first(conn))?;
+        for account in deleted.iter().filter(|account| account.seq() > done) {
+            database::on_backend!(conn => diesel::delete(
+                tasks::table.filter(tasks::user_id.eq(account.user_id())),
+            )
+            .execute(conn))?;
+        }
+        let last = deleted
+            .iter()
+            .map(DeletedAccount::seq)
+            .max()
+            .unwrap_or(done);
+        database::on_backend!(conn => diesel::update(applied::deletions_applied.find(1))
+            .set(applied::seq.eq(last.max(done)))
+            .execute(conn))?;
+        Ok(())
+    })
 }

@@ -3,10 +3,13 @@
 //! every second; the auth middleware asks [`EndedSessions::check`] of every token.
 //!
 //! A session is remembered until no token of it can be accepted any more (`forget_after`), so
-//! the memory is bounded by the sessions that end within one token lifetime. When the feed has
+//! the memory is bounded by the sessions that end within one token lifetime. An account's
+//! deletion deletes its tasks before the feed is read past it (`db::apply_deletions`). When the feed has
 //! not been read for longer than the staleness bound, a token whose session is not known to have
 //! ended gets 503 rather than 401 or a pass: tasks-api cannot tell.
 
+use crate::db;
+use database::Pool;
 use serde::Deserialize;
 use shared::config::Secret;
 use std::collections::HashMap;
@@ -37,8 +40,39 @@ struct FeedPage {
 #[derive(Deserialize)]
 struct FeedEntry {
     seq: i64,
+    user_id: String,
     session_id: Option<String>,
     forget_after: i64,
+}
+
+/// An account the issuer deleted, as its feed said: only the feed makes one, and only
+/// [`crate::db::apply_deletions`] takes one.
+pub struct DeletedAccount {
+    seq: i64,
+    user_id: String,
+}
+
+impl DeletedAccount {
+    pub fn seq(&self) -> i64 {
+        self.seq
+    }
+
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+}
+
+impl FeedPage {
+    fn deleted_accounts(&self) -> Vec<DeletedAccount> {
+        self.ends
+            .iter()
+            .filter(|end| end.session_id.is_none())
+            .map(|end| DeletedAccount {
+                seq: end.seq,
+                user_id: end.user_id.clone(),
+            })
+            .collect()
+    }
 }
 
 #[derive(Default)]
@@ -109,10 +143,10 @@ impl EndedSessions {
 }
 
 /// Reads the feed at `url` with `secret`, every [`POLL_INTERVAL`] (at once while it says there is
-/// more), for as long as the process runs. A failed read is logged and tried again: meanwhile
-/// the sessions known to have ended stay refused, and the others are served until the
-/// staleness bound.
-pub async fn follow(ended: Arc<EndedSessions>, url: String, secret: Secret) {
+/// more), for as long as the process runs, deleting the tasks of deleted accounts in `pool`. A
+/// failed read or deletion is logged and tried again: meanwhile the sessions known to have ended
+/// stay refused, and the others are served until the staleness bound.
+pub async fn follow(ended: Arc<EndedSessions>, pool: Pool, url: String, secret: Secret) {
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(1))
         .timeout(Duration::from_secs(2))
@@ -134,9 +168,20 @@ pub async fn follow(ended: Arc<EndedSessions>, url: String, secret: Secret) {
         };
         match page {
             Ok(page) => {
-                ended.learn(&page, chrono::Utc::now().timestamp());
-                if page.more {
-                    continue;
+                let deleted = page.deleted_accounts();
+                let applied = if deleted.is_empty() {
+                    Ok(())
+                } else {
+                    database::write(&pool, move |conn| db::apply_deletions(conn, &deleted)).await
+                };
+                match applied {
+                    Ok(()) => {
+                        ended.learn(&page, chrono::Utc::now().timestamp());
+                        if page.more {
+                            continue;
+                        }
+                    }
+                    Err(e) => log::warn!("could not delete a deleted account's tasks: {e}"),
                 }
             }
             Err(e) => log::warn!("could not read the session feed: {}", e.without_url()),
@@ -155,6 +200,7 @@ mod tests {
                 .iter()
                 .map(|&(seq, session, forget_after)| FeedEntry {
                     seq,
+                    user_id: "u".into(),
                     session_id: session.map(str::to_owned),
                     forget_after,
                 })

@@ -129,12 +129,15 @@ pub async fn verifier(config: &Config) -> Result<Verifier, StartupError> {
 pub async fn build(config: Config) -> Result<Service, StartupError> {
     let listen = config.common.listen.clone();
     let verifier = web::Data::new(verifier(&config).await?);
-    let ended = config.session_feed.clone().map(|feed| {
+    let feed = config.session_feed.clone();
+    let api = web::Data::new(web::block(move || TasksApi::build(&config)).await??);
+    let ended = feed.map(|feed| {
         let ended = Arc::new(EndedSessions::new(feed.max_staleness));
-        actix_rt::spawn(ended_sessions::follow(ended.clone(), feed.url, feed.secret));
+        let follower =
+            ended_sessions::follow(ended.clone(), api.pool.clone(), feed.url, feed.secret);
+        actix_rt::spawn(follower);
         web::Data::from(ended)
     });
-    let api = web::Data::new(web::block(move || TasksApi::build(&config)).await??);
     let databases = api.databases();
     Ok(Service::bind(
         &listen,

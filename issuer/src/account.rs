@@ -61,6 +61,7 @@ pub async fn signout(
         db::end_sessions(conn, &signed_in.user_id, ending, sessions::linger())
     })
     .await?;
+    issuer.sessions_ended().await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -141,10 +142,11 @@ pub async fn end_session(
         )
     })
     .await?;
-    match ended {
-        0 => Err(IssuerError::SessionNotFound),
-        _ => Ok(HttpResponse::NoContent().finish()),
+    if ended == 0 {
+        return Err(IssuerError::SessionNotFound);
     }
+    issuer.sessions_ended().await;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Change the password; every other session ends (ASVS 7.4.3), this one goes on.
@@ -176,6 +178,7 @@ pub async fn change_password(
         })
     })
     .await?;
+    issuer.sessions_ended().await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -199,6 +202,7 @@ pub async fn delete_account(
         db::delete_user(conn, &signed_in.user_id, sessions::linger())
     })
     .await?;
+    issuer.sessions_ended().await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -221,13 +221,13 @@ pub enum Ending<'a> {
 }
 
 /// Stores `session`, first ending the user's oldest live sessions so that at most `max_live`
-/// remain with it, and forgetting the user's expired ones.
+/// remain with it, and forgetting the user's expired ones. Returns how many sessions it ended.
 pub fn start_session(
     conn: &mut DbConnection,
     session: &Session,
     max_live: i64,
     linger: chrono::TimeDelta,
-) -> Result<(), DbError> {
+) -> Result<usize, DbError> {
     use sessions::dsl as s;
     conn.transaction(|conn| {
         database::on_backend!(conn => diesel::delete(
@@ -242,11 +242,14 @@ pub fn start_session(
             .offset(max_live - 1)
             .select(s::id)
             .load(conn))?;
-        if !live.is_empty() {
-            end_these(conn, &session.user_id, Some(&live), linger)?;
-        }
+        // Only a sign-in that ends sessions takes the feed's lock.
+        let ended = if live.is_empty() {
+            0
+        } else {
+            end_these(conn, &session.user_id, Some(&live), linger)?
+        };
         database::on_backend!(conn => diesel::insert_into(s::sessions).values(session).execute(conn))?;
-        Ok(())
+        Ok(ended)
     })
 }
 

@@ -169,10 +169,13 @@ async fn authenticated(
         now.naive_utc(),
         issued.expires_at.naive_utc(),
     );
-    database::write(&issuer.pool, move |conn| {
+    let ended = database::write(&issuer.pool, move |conn| {
         db::start_session(conn, &session, sessions::MAX_LIVE, sessions::linger())
     })
     .await?;
+    if ended > 0 {
+        issuer.sessions_ended().await;
+    }
     Ok(HttpResponse::build(status)
         .insert_header(no_store())
         .json(AuthResponse {

@@ -13,9 +13,11 @@ use actix_web::http::header::USER_AGENT;
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use chrono::{NaiveDateTime, TimeDelta};
+use database::Pool;
 use serde::{Deserialize, Serialize};
 use service::http::{FieldError, Problem, Unauthenticated};
-use std::future::{Ready, ready};
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
 
 /// The most live sessions a user has: a new one ends the oldest. It bounds what one account adds
 /// to the tables, and to what tasks-api remembers of ended sessions.
@@ -131,7 +133,7 @@ pub struct FeedQuery {
 }
 
 #[derive(Serialize)]
-struct FeedEntry {
+pub struct FeedEntry {
     seq: i64,
     user_id: String,
     /// The ended session; `null` when the account was deleted.
@@ -141,8 +143,9 @@ struct FeedEntry {
     forget_after: i64,
 }
 
+/// One answer of the feed.
 #[derive(Serialize)]
-struct FeedPage {
+pub struct FeedPage {
     ends: Vec<FeedEntry>,
     more: bool,
 }
@@ -169,7 +172,14 @@ pub async fn session_ends(
             Problem::validation(vec![FieldError::new("after", "must be 0 or more")]).into(),
         );
     }
-    let mut ends = database::run(&issuer.pool, move |conn| {
+    Ok(HttpResponse::Ok()
+        .insert_header(service::http::no_store())
+        .json(feed_page(&issuer.pool, after).await?))
+}
+
+/// The feed after `seq` `after`: at most [`FEED_PAGE`] entries, oldest first.
+pub async fn feed_page(pool: &Pool, after: i64) -> Result<FeedPage, IssuerError> {
+    let mut ends = database::run(pool, move |conn| {
         db::session_ends_after(conn, after, FEED_PAGE + 1, database::now())
     })
     .await?;
@@ -184,7 +194,12 @@ pub async fn session_ends(
             forget_after: end.forget_after.and_utc().timestamp(),
         })
         .collect();
-    Ok(HttpResponse::Ok()
-        .insert_header(service::http::no_store())
-        .json(FeedPage { ends, more }))
+    Ok(FeedPage { ends, more })
+}
+
+/// Told that sessions have ended, once the change is committed and before the answer that ended
+/// them goes out. The standalone process's tasks-api half listens, so that it refuses their
+/// tokens at once rather than at its next read of the feed.
+pub trait SessionEndsListener: Send + Sync {
+    fn sessions_ended(&self) -> Pin<Box<dyn Future<Output = ()> + '_>>;
 }

@@ -7,6 +7,7 @@ use crate::error::IssuerError;
 use crate::keys::KeyRing;
 use crate::password::Hasher;
 use crate::rate_limit::RateLimiter;
+use crate::sessions::SessionEndsListener;
 use crate::throttle::AccountThrottle;
 use crate::{account, routes, sessions};
 
@@ -27,6 +28,8 @@ pub struct Issuer {
     pub rate_limiter: RateLimiter,
     pub account_throttle: AccountThrottle,
     pub session_feed_secret: Option<Secret>,
+    /// Who in this process learns of ended sessions before the answer goes out, if anyone.
+    pub session_ends_listener: Option<Box<dyn SessionEndsListener>>,
 }
 
 impl Issuer {
@@ -53,7 +56,15 @@ impl Issuer {
             ),
             account_throttle: config.account_throttle,
             session_feed_secret: config.session_feed_secret.clone(),
+            session_ends_listener: None,
         })
+    }
+
+    /// Tells this process's listener, if any, that sessions have just ended, and waits for it.
+    pub async fn sessions_ended(&self) {
+        if let Some(listener) = &self.session_ends_listener {
+            listener.sessions_ended().await;
+        }
     }
 
     /// What the issuer's `/ready` checks.

@@ -3,15 +3,21 @@
 
 use actix_web::web;
 use clap::Parser;
+use database::Pool;
 use issuer::Issuer;
+use issuer::sessions::SessionEndsListener;
 use serde::Deserialize;
 use service::config::Listen;
 use service::{Service, StartupError};
 use shared::config::{ConfigError, Secret};
 use shared::jwks::{FetchError, FetchFuture, Fetched, JwksCache, JwksSource};
 use shared::token::{TokenConfig, Verifier};
+use std::future::Future;
+use std::pin::Pin;
 use std::process::ExitCode;
+use std::sync::Arc;
 use tasks_api::TasksApi;
+use tasks_api::ended_sessions::{EndedSessions, FeedFuture, FeedSource, Follower};
 use utoipa::OpenApi;
 
 /// The issuer and tasks-api in one process, on SQLite files under `data/` unless told otherwise.
@@ -86,23 +92,52 @@ impl JwksSource for LocalJwks {
     }
 }
 
+/// The issuer in this process, as tasks-api's feed of ended sessions: read from its database,
+/// without HTTP or a credential.
+struct LocalFeed(Pool);
+
+impl FeedSource for LocalFeed {
+    fn read(&self, after: i64) -> FeedFuture<'_> {
+        Box::pin(async move {
+            let page = issuer::sessions::feed_page(&self.0, after).await?;
+            Ok(serde_json::to_vec(&page)?)
+        })
+    }
+}
+
+/// tasks-api's half, told by the issuer's half when sessions end: it reads the feed before the
+/// answer that ended them goes out, so their tokens are refused at once.
+struct CatchUp(Arc<Follower>);
+
+impl SessionEndsListener for CatchUp {
+    fn sessions_ended(&self) -> Pin<Box<dyn Future<Output = ()> + '_>> {
+        Box::pin(self.0.catch_up())
+    }
+}
+
 async fn start(config: Config) -> Result<Service, StartupError> {
     let (issuer_config, tasks_config) = (config.issuer, config.tasks);
-    let issuer = web::Data::new(web::block(move || Issuer::build(&issuer_config)).await??);
-    let token = &tasks_config.token;
+    let mut issuer = web::block(move || Issuer::build(&issuer_config)).await??;
+    let token = tasks_config.token.clone();
+    let startup_wait = tasks_config.common.pool.startup_wait;
+    let max_staleness = tasks_config.max_staleness;
+    let tasks = web::Data::new(web::block(move || TasksApi::build(&tasks_config)).await??);
+    let ended = Arc::new(EndedSessions::new(max_staleness));
+    let source = Box::new(LocalFeed(issuer.pool.clone()));
+    let follower = Arc::new(Follower::new(ended.clone(), source, tasks.pool.clone()));
+    issuer.session_ends_listener = Some(Box::new(CatchUp(follower.clone())));
+    // Caught up before the first request, so that none gets a 503 for want of it.
+    follower.catch_up().await;
+    actix_web::rt::spawn(follower.follow());
+    let (issuer, ended) = (web::Data::new(issuer), web::Data::from(ended));
     let verifier = web::Data::new(match &token.secret {
-        Some(secret) => Verifier::with_secret(token, secret),
+        Some(secret) => Verifier::with_secret(&token, secret),
         None => {
             let source = Box::new(LocalJwks(issuer.clone()));
-            let cache = JwksCache::load(
-                source,
-                &token.algorithms,
-                tasks_config.common.pool.startup_wait,
-            );
-            Verifier::with_jwks(token, cache.await?)
+            let cache = JwksCache::load(source, &token.algorithms, startup_wait);
+            Verifier::with_jwks(&token, cache.await?)
         }
     });
-    let tasks = web::Data::new(web::block(move || TasksApi::build(&tasks_config)).await??);
     let mut document = issuer::startup::ApiDoc::openapi();
     document.merge(tasks_api::startup::ApiDoc::openapi());
     document.info.title = "issuer + tasks-api (standalone)".into();
@@ -114,6 +149,7 @@ async fn start(config: Config) -> Result<Service, StartupError> {
         move |cfg| {
             cfg.app_data(issuer.clone())
                 .app_data(tasks.clone())
+                .app_data(ended.clone())
                 .app_data(verifier.clone())
                 .configure(issuer::configure)
                 .configure(tasks_api::configure);

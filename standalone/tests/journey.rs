@@ -312,3 +312,105 @@ async fn every_answer_carries_the_security_headers_a_proxy_would_add() {
         }
     }
 }
+
+/// In one process there is no feed to wait for: the answer that ends a session goes out once
+/// tasks-api refuses it, and the one that deletes an account once its tasks are gone.
+async fn sessions_end_at_once(command: Command) {
+    let process = Process::start(command);
+    let client = Client::new();
+    let password = "correct horse battery";
+    let credentials = json!({"email": "ada@example.com", "password": password});
+    let session = |path: &'static str| {
+        let mut body = credentials.clone();
+        if path == "/signup" {
+            body["name"] = json!("Ada");
+        }
+        let (client, url) = (&client, process.url(path));
+        async move {
+            let body: Value = client
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            (
+                body["token"].as_str().unwrap().to_owned(),
+                body["user"]["id"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+    let (first, user) = session("/signup").await;
+    let (second, _) = session("/signin").await;
+    let tasks = process.url(&format!("/api/{user}/tasks"));
+    let list = |token: &str| client.get(&tasks).bearer_auth(token).send();
+    let created = client
+        .post(&tasks)
+        .bearer_auth(&first)
+        .json(&json!({"title": "Buy milk"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+
+    let signed_out = client
+        .post(process.url("/signout"))
+        .bearer_auth(&first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_out.status().as_u16(), 204);
+    assert_eq!(
+        list(&first).await.unwrap().status().as_u16(),
+        401,
+        "at once"
+    );
+    assert_eq!(list(&second).await.unwrap().status().as_u16(), 200);
+
+    let deleted = client
+        .delete(process.url("/account"))
+        .bearer_auth(&second)
+        .json(&json!({"password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status().as_u16(), 204);
+    assert_eq!(
+        list(&second).await.unwrap().status().as_u16(),
+        401,
+        "at once"
+    );
+    let (again, same_user) = session("/signup").await;
+    assert_ne!(same_user, user, "a new account");
+    let listed: Value = client
+        .get(process.url(&format!("/api/{same_user}/tasks")))
+        .bearer_auth(&again)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, json!([]), "the new account starts empty");
+    assert!(
+        !process.logs().contains("session feed"),
+        "every catch-up succeeded: {}",
+        process.logs()
+    );
+}
+
+#[tokio::test]
+async fn with_hs256_the_standalone_process_refuses_an_ended_session_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    sessions_end_at_once(standalone_command(dir.path())).await;
+}
+
+#[tokio::test]
+async fn with_eddsa_the_standalone_process_refuses_an_ended_session_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = standalone_command(dir.path());
+    command.env("JWT_ALGORITHM", "EdDSA");
+    sessions_end_at_once(command).await;
+}

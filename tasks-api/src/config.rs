@@ -26,12 +26,11 @@ fn default_session_feed_max_staleness_seconds() -> u64 {
     60
 }
 
-/// The issuer's feed of ended sessions, and how stale tasks-api may let it grow.
+/// The issuer's feed of ended sessions, and the credential it asks for.
 #[derive(Debug, Clone)]
 pub struct SessionFeed {
     pub url: String,
     pub secret: Secret,
-    pub max_staleness: std::time::Duration,
 }
 
 /// Where an asymmetric verifier learns the issuer's public keys.
@@ -61,6 +60,8 @@ pub struct Config {
     /// Where tasks-api learns which sessions ended; without it, tokens are not checked for a
     /// session (a third-party issuer's, say).
     pub session_feed: Option<SessionFeed>,
+    /// How long tasks-api serves tokens without having read what sessions ended.
+    pub max_staleness: std::time::Duration,
 }
 
 impl Config {
@@ -126,18 +127,9 @@ impl Config {
                         "must be an http:// or https:// URL",
                     ));
                 }
-                if !(1..=3600).contains(&raw.session_feed_max_staleness_seconds) {
-                    return Err(invalid(
-                        "SESSION_FEED_MAX_STALENESS_SECONDS",
-                        "must be between 1 and 3600",
-                    ));
-                }
                 Some(SessionFeed {
                     url,
                     secret: Secret::of("SESSION_FEED_SECRET", secret)?,
-                    max_staleness: std::time::Duration::from_secs(
-                        raw.session_feed_max_staleness_seconds,
-                    ),
                 })
             }
             (Some(_), None) => {
@@ -153,12 +145,19 @@ impl Config {
                 ));
             }
         };
+        if !(1..=3600).contains(&raw.session_feed_max_staleness_seconds) {
+            return Err(invalid(
+                "SESSION_FEED_MAX_STALENESS_SECONDS",
+                "must be between 1 and 3600",
+            ));
+        }
         Ok(Self {
             common,
             token,
             public_keys,
             list_cache_bytes: raw.list_cache_bytes,
             session_feed,
+            max_staleness: std::time::Duration::from_secs(raw.session_feed_max_staleness_seconds),
         })
     }
 }

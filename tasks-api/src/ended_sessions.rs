@@ -1,18 +1,20 @@
 //! What tasks-api knows of the sessions that have ended, learnt from the issuer's feed
-//! (`GET /internal/session-ends`) without reading the issuer's database. [`follow`] reads the feed
-//! every second; the auth middleware asks [`EndedSessions::check`] of every token.
+//! (`GET /internal/session-ends`) without reading the issuer's database. A [`Follower`] reads the
+//! feed every second; the auth middleware asks [`EndedSessions::check`] of every token.
 //!
 //! A session is remembered until no token of it can be accepted any more (`forget_after`), so
 //! the memory is bounded by the sessions that end within one token lifetime. An account's
-//! deletion deletes its tasks before the feed is read past it (`db::apply_deletions`). When the feed has
-//! not been read for longer than the staleness bound, a token whose session is not known to have
-//! ended gets 503 rather than 401 or a pass: tasks-api cannot tell.
+//! deletion deletes its tasks before the feed is read past it (`db::apply_deletions`). When the
+//! feed has not been read for longer than the staleness bound, a token whose session is not known
+//! to have ended gets 503 rather than 401 or a pass: tasks-api cannot tell.
 
 use crate::db;
 use database::Pool;
 use serde::Deserialize;
 use shared::config::Secret;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -142,51 +144,109 @@ impl EndedSessions {
     }
 }
 
-/// Reads the feed at `url` with `secret`, every [`POLL_INTERVAL`] (at once while it says there is
-/// more), for as long as the process runs, deleting the tasks of deleted accounts in `pool`. A
-/// failed read or deletion is logged and tried again: meanwhile the sessions known to have ended
-/// stay refused, and the others are served until the staleness bound.
-pub async fn follow(ended: Arc<EndedSessions>, pool: Pool, url: String, secret: Secret) {
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(1))
-        .timeout(Duration::from_secs(2))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client with timeouts builds");
-    let bearer = String::from_utf8_lossy(secret.expose()).into_owned();
-    loop {
-        let read = client
-            .get(&url)
-            .query(&[("after", ended.cursor())])
-            .bearer_auth(&bearer)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status);
-        let page = match read {
-            Ok(response) => response.json::<FeedPage>().await,
-            Err(e) => Err(e),
-        };
-        match page {
-            Ok(page) => {
-                let deleted = page.deleted_accounts();
-                let applied = if deleted.is_empty() {
-                    Ok(())
-                } else {
-                    database::write(&pool, move |conn| db::apply_deletions(conn, &deleted)).await
-                };
-                match applied {
-                    Ok(()) => {
-                        ended.learn(&page, chrono::Utc::now().timestamp());
-                        if page.more {
-                            continue;
-                        }
-                    }
-                    Err(e) => log::warn!("could not delete a deleted account's tasks: {e}"),
-                }
-            }
-            Err(e) => log::warn!("could not read the session feed: {}", e.without_url()),
+/// Why the feed could not be read or applied; logged, then tried again.
+pub type FeedError = Box<dyn std::error::Error>;
+
+/// A page of the feed, as the issuer's JSON.
+pub type FeedFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>, FeedError>> + 'a>>;
+
+/// Where the feed is read: the issuer over the network ([`HttpFeed`]), or its database in the
+/// standalone process.
+pub trait FeedSource: Send + Sync {
+    /// The page of the feed after `seq` `after`.
+    fn read(&self, after: i64) -> FeedFuture<'_>;
+}
+
+/// The issuer's `GET /internal/session-ends`, with the services' credential.
+pub struct HttpFeed {
+    client: reqwest::Client,
+    url: String,
+    bearer: String,
+}
+
+impl HttpFeed {
+    pub fn new(url: String, secret: &Secret) -> Self {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .timeout(Duration::from_secs(2))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client with timeouts builds");
+        let bearer = String::from_utf8_lossy(secret.expose()).into_owned();
+        Self {
+            client,
+            url,
+            bearer,
         }
-        actix_rt::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+impl FeedSource for HttpFeed {
+    fn read(&self, after: i64) -> FeedFuture<'_> {
+        Box::pin(async move {
+            let response = self
+                .client
+                .get(&self.url)
+                .query(&[("after", after)])
+                .bearer_auth(&self.bearer)
+                .send()
+                .await
+                .and_then(reqwest::Response::error_for_status)
+                .map_err(reqwest::Error::without_url)?;
+            Ok(response.bytes().await?.to_vec())
+        })
+    }
+}
+
+/// Keeps [`EndedSessions`] and the tasks of deleted accounts up to date with a [`FeedSource`].
+pub struct Follower {
+    ended: Arc<EndedSessions>,
+    source: Box<dyn FeedSource>,
+    pool: Pool,
+}
+
+impl Follower {
+    /// Follows `source` into `ended`, deleting deleted accounts' tasks in `pool`.
+    pub fn new(ended: Arc<EndedSessions>, source: Box<dyn FeedSource>, pool: Pool) -> Self {
+        Self {
+            ended,
+            source,
+            pool,
+        }
+    }
+
+    /// Reads the feed to its end: the tasks of each deleted account are deleted before the
+    /// feed is read past its deletion, and every ended session is refused from then on. A
+    /// failure is logged, and the next call tries again: meanwhile the sessions known to have
+    /// ended stay refused, and the others are served until the staleness bound.
+    pub async fn catch_up(&self) {
+        if let Err(e) = self.read_to_end().await {
+            log::warn!("could not catch up with the session feed: {e}");
+        }
+    }
+
+    async fn read_to_end(&self) -> Result<(), FeedError> {
+        loop {
+            let body = self.source.read(self.ended.cursor()).await?;
+            let page: FeedPage = serde_json::from_slice(&body)?;
+            let deleted = page.deleted_accounts();
+            if !deleted.is_empty() {
+                database::write(&self.pool, move |conn| db::apply_deletions(conn, &deleted))
+                    .await?;
+            }
+            self.ended.learn(&page, chrono::Utc::now().timestamp());
+            if !page.more {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Catches up every [`POLL_INTERVAL`], for as long as the process runs.
+    pub async fn follow(self: Arc<Self>) {
+        loop {
+            self.catch_up().await;
+            actix_rt::time::sleep(POLL_INTERVAL).await;
+        }
     }
 }
 

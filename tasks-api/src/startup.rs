@@ -3,7 +3,7 @@
 
 use crate::config::{Config, PublicKeys};
 use crate::db::MIGRATIONS;
-use crate::ended_sessions::{self, EndedSessions};
+use crate::ended_sessions::{EndedSessions, Follower, HttpFeed};
 use crate::list_cache::ListCache;
 use crate::{auth, routes};
 use actix_web::middleware::from_fn;
@@ -129,13 +129,13 @@ pub async fn verifier(config: &Config) -> Result<Verifier, StartupError> {
 pub async fn build(config: Config) -> Result<Service, StartupError> {
     let listen = config.common.listen.clone();
     let verifier = web::Data::new(verifier(&config).await?);
-    let feed = config.session_feed.clone();
+    let (feed, max_staleness) = (config.session_feed.clone(), config.max_staleness);
     let api = web::Data::new(web::block(move || TasksApi::build(&config)).await??);
     let ended = feed.map(|feed| {
-        let ended = Arc::new(EndedSessions::new(feed.max_staleness));
-        let follower =
-            ended_sessions::follow(ended.clone(), api.pool.clone(), feed.url, feed.secret);
-        actix_rt::spawn(follower);
+        let ended = Arc::new(EndedSessions::new(max_staleness));
+        let source = Box::new(HttpFeed::new(feed.url, &feed.secret));
+        let follower = Follower::new(ended.clone(), source, api.pool.clone());
+        actix_rt::spawn(Arc::new(follower).follow());
         web::Data::from(ended)
     });
     let databases = api.databases();

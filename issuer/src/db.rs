@@ -116,53 +116,41 @@ diesel::table! {
 }
 
 /// Counts a sign-in attempt for `email` before its password is checked, unless the email must
-/// still wait: then `Err` with when it may try again. Atomic across replicas: the row is
-/// locked from the count to the commit, so a concurrent attempt sees the wait this one set.
-/// `wait_after` gives the wait that `failures` consecutive failures earn.
+/// still wait: then `Err` with when it may try again. Atomic across replicas: the count is one
+/// upsert, which holds the row from the count to the commit, so a concurrent attempt sees the
+/// wait this one set. `wait_after` gives the wait that `failures` consecutive failures earn.
 pub fn count_attempt(
     conn: &mut DbConnection,
     email: &str,
     now: NaiveDateTime,
     wait_after: impl Fn(i32) -> Option<chrono::TimeDelta>,
 ) -> Result<Result<(), NaiveDateTime>, DbError> {
+    // The `WHERE` of `ON CONFLICT DO UPDATE`, which `QueryDsl` does not offer.
+    use diesel::query_dsl::methods::FilterDsl;
     use signin_failures::dsl as f;
     Ok(
         database::on_backend!(conn => conn.transaction::<_, diesel::result::Error, _>(|conn| {
-            // Free to try from the start: not `now`, which a concurrent attempt that read the
-            // clock a moment earlier would take for a wait.
             let never = chrono::DateTime::UNIX_EPOCH.naive_utc();
-            diesel::insert_into(f::signin_failures)
-                .values((f::email.eq(email), f::failures.eq(0), f::blocked_until.eq(never)))
-                .on_conflict_do_nothing()
-                .execute(conn)?;
-            let counted: Option<i32> = diesel::update(
-                f::signin_failures.filter(f::email.eq(email)).filter(f::blocked_until.le(now)),
-            )
-            .set(f::failures.eq(f::failures + 1))
-            .returning(f::failures)
-            .get_result(conn)
-            .optional()?;
-            match counted {
-                // Waiting, unless the row is not a wait: a right password, concurrently, cleared
-                // it between the insert and the update, and another attempt may have made it
-                // anew since (PostgreSQL reads each statement afresh). That attempt goes
-                // uncounted; only a sign-in with the right password opens the window.
-                None => Ok(f::signin_failures
-                    .find(email)
-                    .select(f::blocked_until)
-                    .first(conn)
-                    .optional()?
-                    .filter(|until| *until > now)
-                    .map_or(Ok(()), Err)),
-                Some(failures) => {
-                    if let Some(wait) = wait_after(failures) {
-                        diesel::update(f::signin_failures.find(email))
-                            .set(f::blocked_until.eq(now + wait))
-                            .execute(conn)?;
-                    }
-                    Ok(Ok(()))
-                }
+            let counted: Option<i32> = diesel::insert_into(f::signin_failures)
+                .values((f::email.eq(email), f::failures.eq(1), f::blocked_until.eq(never)))
+                .on_conflict(f::email)
+                .do_update()
+                .set(f::failures.eq(f::failures + 1))
+                .filter(f::blocked_until.le(now))
+                .returning(f::failures)
+                .get_result(conn)
+                .optional()?;
+            let Some(failures) = counted else {
+                // Not counted: the email is waiting, and the upsert holds its row.
+                let until = f::signin_failures.find(email).select(f::blocked_until).first(conn)?;
+                return Ok(Err(until));
+            };
+            if let Some(wait) = wait_after(failures) {
+                diesel::update(f::signin_failures.find(email))
+                    .set(f::blocked_until.eq(now + wait))
+                    .execute(conn)?;
             }
+            Ok(Ok(()))
         }))?,
     )
 }
@@ -218,6 +206,7 @@ pub enum Ending<'a> {
     One(&'a str),
     AllBut(&'a str),
     All,
+    These(&'a [String]),
 }
 
 /// Stores `session`, first ending the user's oldest live sessions so that at most `max_live`
@@ -236,17 +225,17 @@ pub fn start_session(
                 .filter(s::expires_at.le(session.created_at)),
         )
         .execute(conn))?;
-        let live: Vec<String> = database::on_backend!(conn => s::sessions
+        let oldest: Vec<String> = database::on_backend!(conn => s::sessions
             .filter(s::user_id.eq(&session.user_id))
             .order((s::created_at.desc(), s::id.desc()))
             .offset(max_live - 1)
             .select(s::id)
             .load(conn))?;
         // Only a sign-in that ends sessions takes the feed's lock.
-        let ended = if live.is_empty() {
+        let ended = if oldest.is_empty() {
             0
         } else {
-            end_these(conn, &session.user_id, Some(&live), linger)?
+            end_sessions(conn, &session.user_id, Ending::These(&oldest), linger)?
         };
         database::on_backend!(conn => diesel::insert_into(s::sessions).values(session).execute(conn))?;
         Ok(ended)
@@ -285,96 +274,79 @@ pub fn live_sessions(
         .load(conn))?)
 }
 
-/// Ends the user's sessions that `ending` names; returns how many there were.
+/// Ends the user's sessions that `ending` names, recording each end in the feed, to be
+/// forgotten `linger` after the session would have expired. Returns how many there were.
 pub fn end_sessions(
     conn: &mut DbConnection,
     user_id: &str,
     ending: Ending<'_>,
     linger: chrono::TimeDelta,
 ) -> Result<usize, DbError> {
+    use session_ends::dsl as e;
     use sessions::dsl as s;
     conn.transaction(|conn| {
-        let ids: Vec<String> = match ending {
-            Ending::One(id) => vec![id.to_owned()],
-            Ending::AllBut(keep) => database::on_backend!(conn => s::sessions
-                .filter(s::user_id.eq(user_id))
-                .filter(s::id.ne(keep))
-                .select(s::id)
-                .load(conn))?,
-            Ending::All => database::on_backend!(conn => s::sessions
-                .filter(s::user_id.eq(user_id))
-                .select(s::id)
-                .load(conn))?,
-        };
-        end_these(conn, user_id, Some(&ids), linger)
+        take_feed_turn(conn)?;
+        let ended: Vec<(String, NaiveDateTime)> = database::on_backend!(conn => {
+            let query = diesel::delete(s::sessions.filter(s::user_id.eq(user_id))).into_boxed();
+            let query = match ending {
+                Ending::One(id) => query.filter(s::id.eq(id)),
+                Ending::AllBut(keep) => query.filter(s::id.ne(keep)),
+                Ending::All => query,
+                Ending::These(ids) => query.filter(s::id.eq_any(ids)),
+            };
+            query.returning((s::id, s::expires_at)).get_results(conn)
+        })?;
+        let rows: Vec<_> = ended
+            .iter()
+            .map(|(id, expires_at)| {
+                (
+                    e::session_id.eq(Some(id.as_str())),
+                    e::user_id.eq(user_id),
+                    e::forget_after.eq(*expires_at + linger),
+                )
+            })
+            .collect();
+        if !rows.is_empty() {
+            database::on_backend!(conn => diesel::insert_into(e::session_ends).values(&rows).execute(conn))?;
+        }
+        Ok(ended.len())
     })
 }
 
-/// Deletes the account with every session it has, and records its deletion in the feed.
+/// Deletes the account with every session it has, and records its deletion in the feed, kept
+/// for good.
 pub fn delete_user(
     conn: &mut DbConnection,
     user_id: &str,
     linger: chrono::TimeDelta,
 ) -> Result<(), DbError> {
+    use session_ends::dsl as e;
     conn.transaction(|conn| {
         end_sessions(conn, user_id, Ending::All, linger)?;
-        end_these(conn, user_id, None, linger)?;
-        database::on_backend!(conn => diesel::delete(users::table.find(user_id)).execute(conn))?;
-        Ok(())
-    })
-}
-
-/// Deletes the sessions `ids` of `user_id` and records each end in the feed, to be forgotten
-/// `linger` after the session would have expired; `None` records the account's deletion, kept
-/// for good. Returns how many sessions ended. Runs inside the caller's transaction.
-fn end_these(
-    conn: &mut DbConnection,
-    user_id: &str,
-    ids: Option<&[String]>,
-    linger: chrono::TimeDelta,
-) -> Result<usize, DbError> {
-    use session_ends::dsl as e;
-    use sessions::dsl as s;
-    // Writers to the feed take turns, so that `seq` order is commit order: a reader that has seen
-    // `seq` n never meets a smaller one committed after. (SQLite has one writer anyway.)
-    if let DbConnection::Postgresql(conn) = conn {
-        diesel::sql_query("LOCK TABLE session_ends IN SHARE ROW EXCLUSIVE MODE").execute(conn)?;
-    }
-    // What no verifier needs any more goes as new ends come.
-    database::on_backend!(conn => diesel::delete(
-        e::session_ends.filter(e::forget_after.le(database::now())),
-    )
-    .execute(conn))?;
-    let Some(ids) = ids else {
         let forever = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
             .and_then(|day| day.and_hms_opt(0, 0, 0))
             .expect("a valid date");
         database::on_backend!(conn => diesel::insert_into(e::session_ends)
             .values((e::user_id.eq(user_id), e::forget_after.eq(forever)))
             .execute(conn))?;
-        return Ok(0);
-    };
-    let ended: Vec<(String, NaiveDateTime)> = database::on_backend!(conn => diesel::delete(
-        s::sessions
-            .filter(s::user_id.eq(user_id))
-            .filter(s::id.eq_any(ids)),
-    )
-    .returning((s::id, s::expires_at))
-    .get_results(conn))?;
-    let rows: Vec<_> = ended
-        .iter()
-        .map(|(id, expires_at)| {
-            (
-                e::session_id.eq(Some(id.as_str())),
-                e::user_id.eq(user_id),
-                e::forget_after.eq(*expires_at + linger),
-            )
-        })
-        .collect();
-    if !rows.is_empty() {
-        database::on_backend!(conn => diesel::insert_into(e::session_ends).values(&rows).execute(conn))?;
+        database::on_backend!(conn => diesel::delete(users::table.find(user_id)).execute(conn))?;
+        Ok(())
+    })
+}
+
+/// Makes this transaction the feed's only writer until it commits, so that `seq` order is commit
+/// order: a reader that has seen `seq` n never meets a smaller one committed after. (SQLite has
+/// one writer anyway.) And forgets, as new ends come, what no verifier needs any more.
+fn take_feed_turn(conn: &mut DbConnection) -> Result<(), DbError> {
+    use session_ends::dsl as e;
+    if let DbConnection::Postgresql(conn) = conn {
+        diesel::sql_query("LOCK TABLE session_ends IN SHARE ROW EXCLUSIVE MODE").execute(conn)?;
     }
-    Ok(ended.len())
+    database::on_backend!(conn => diesel::delete(
+        e::session_ends.filter(e::forget_after.le(database::now())),
+    )
+    .execute(conn))?;
+    Ok(())
 }
 
 /// The feed after `after`, oldest first, at most `limit` entries, leaving out session ends

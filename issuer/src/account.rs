@@ -210,9 +210,7 @@ async fn user(issuer: &Issuer, signed_in: &SignedIn) -> Result<User, IssuerError
     let id = signed_in.user_id.clone();
     database::run(&issuer.pool, move |conn| db::find_by_id(conn, &id))
         .await?
-        .ok_or(IssuerError::from(Unauthenticated::InvalidToken(
-            "This session has ended",
-        )))
+        .ok_or(Unauthenticated::SESSION_ENDED.into())
 }
 
 /// Checks `password` against the signed-in user's, as sign-in does: counted by the per-account

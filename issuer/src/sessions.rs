@@ -63,15 +63,12 @@ pub struct SignedIn {
 
 async fn signed_in(issuer: &Issuer, request: &HttpRequest) -> Result<SignedIn, IssuerError> {
     let token = service::http::bearer_token(request)?;
-    let refused = |detail| IssuerError::from(Unauthenticated::InvalidToken(detail));
     let verifier = issuer.keys.verifier(&issuer.pool).await;
     let identity = verifier.decode(token).await.map_err(|e| {
         log::debug!("token refused: {e}");
-        refused("The token is invalid or expired")
+        Unauthenticated::INVALID
     })?;
-    let session_id = identity
-        .session
-        .ok_or_else(|| refused("The token belongs to no session"))?;
+    let session_id = identity.session.ok_or(Unauthenticated::NO_SESSION)?;
     let (user_id, id) = (identity.subject.clone(), session_id.clone());
     let live = database::run(&issuer.pool, move |conn| {
         db::live_session(conn, &user_id, &id, database::now())
@@ -82,7 +79,7 @@ async fn signed_in(issuer: &Issuer, request: &HttpRequest) -> Result<SignedIn, I
             user_id: identity.subject,
             session_id,
         }),
-        None => Err(refused("This session has ended")),
+        None => Err(Unauthenticated::SESSION_ENDED.into()),
     }
 }
 

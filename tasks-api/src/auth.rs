@@ -35,9 +35,7 @@ pub async fn authenticate(request: &HttpRequest) -> Result<Identity, ApiError> {
         .ok_or_else(|| ApiError::Internal("the app holds no token verifier".into()))?;
     verifier.decode(token).await.map_err(|e| {
         log::debug!("token refused: {e}");
-        ApiError::from(Unauthenticated::InvalidToken(
-            "The token is invalid or expired",
-        ))
+        ApiError::from(Unauthenticated::INVALID)
     })
 }
 
@@ -50,10 +48,8 @@ async fn owner(request: &HttpRequest) -> Result<Owner, ApiError> {
         ended
             .check(identity.session.as_deref())
             .map_err(|refusal| match refusal {
-                Refusal::Ended => Unauthenticated::InvalidToken("This session has ended").into(),
-                Refusal::NoSession => {
-                    Unauthenticated::InvalidToken("The token belongs to no session").into()
-                }
+                Refusal::Ended => Unauthenticated::SESSION_ENDED.into(),
+                Refusal::NoSession => Unauthenticated::NO_SESSION.into(),
                 Refusal::Unknown { retry_after } => ApiError::SessionsUnknown { retry_after },
             })?;
     }

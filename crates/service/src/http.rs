@@ -381,6 +381,14 @@ impl fmt::Display for Unauthenticated {
 impl std::error::Error for Unauthenticated {}
 
 impl Unauthenticated {
+    /// A token that does not verify. The client is not told why: a bad signature, an expired
+    /// token, another issuer's or audience's.
+    pub const INVALID: Self = Self::InvalidToken("The token is invalid or expired");
+    /// A valid token whose session has ended.
+    pub const SESSION_ENDED: Self = Self::InvalidToken("This session has ended");
+    /// A valid token that names no session, to a service that checks sessions.
+    pub const NO_SESSION: Self = Self::InvalidToken("The token belongs to no session");
+
     /// The 401 for a service that names itself `realm`.
     pub fn problem(self, realm: &str) -> Problem {
         let (detail, challenge) = match self {

@@ -22,6 +22,10 @@ use std::time::{Duration, Instant};
 /// request's time.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
+/// How often expired sessions are forgotten, in seconds: one is remembered for at most this
+/// long after its tokens expire.
+const FORGET_EVERY: i64 = 60;
+
 /// Why a token's session is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -85,6 +89,8 @@ struct State {
     cursor: i64,
     /// When the feed was last read to its end.
     read_at: Option<Instant>,
+    /// When expired sessions were last forgotten (seconds since the epoch).
+    forgotten_at: i64,
 }
 
 pub struct EndedSessions {
@@ -126,7 +132,8 @@ impl EndedSessions {
         self.state.read().unwrap_or_else(|e| e.into_inner()).cursor
     }
 
-    /// Takes in one page of the feed, and forgets what has expired.
+    /// Takes in one page of the feed, and forgets what has expired (at most once a
+    /// [`FORGET_EVERY`], since it walks every remembered session).
     fn learn(&self, page: &FeedPage, now_unix: i64) {
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         for end in &page.ends {
@@ -135,9 +142,12 @@ impl EndedSessions {
             }
             state.cursor = state.cursor.max(end.seq);
         }
-        state
-            .ended
-            .retain(|_, forget_after| *forget_after > now_unix);
+        if now_unix >= state.forgotten_at + FORGET_EVERY {
+            state
+                .ended
+                .retain(|_, forget_after| *forget_after > now_unix);
+            state.forgotten_at = now_unix;
+        }
         if !page.more {
             state.read_at = Some(Instant::now());
         }
@@ -332,6 +342,101 @@ mod tests {
         assert_eq!(
             ended.check(Some("live")),
             Err(Refusal::Unknown { retry_after: 1 })
+        );
+    }
+    /// Counts the bytes the current thread has allocated and not freed, for the memory test.
+    mod held {
+        use std::alloc::{GlobalAlloc, Layout, System};
+        use std::cell::Cell;
+
+        thread_local! {
+            static HELD: Cell<isize> = const { Cell::new(0) };
+        }
+
+        pub struct Counting;
+
+        fn count(bytes: isize) {
+            HELD.with(|held| held.set(held.get() + bytes));
+        }
+
+        // SAFETY: every call goes to the system allocator unchanged; it is only counted.
+        unsafe impl GlobalAlloc for Counting {
+            unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+                count(layout.size() as isize);
+                unsafe { System.alloc(layout) }
+            }
+
+            unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+                count(-(layout.size() as isize));
+                unsafe { System.dealloc(ptr, layout) }
+            }
+        }
+
+        pub fn bytes() -> isize {
+            HELD.with(Cell::get)
+        }
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: held::Counting = held::Counting;
+
+    /// The most heap one remembered session takes, as the README states: its 36-character id,
+    /// and its share of the table at the table's emptiest.
+    const BYTES_PER_SESSION: isize = 128;
+
+    #[test]
+    fn a_sustained_stream_of_sign_outs_keeps_memory_within_its_bound() {
+        // A token's lifetime and the feed's linger; the feed read every 10 minutes, each read
+        // bringing 10 sign-outs (one a minute), for three lifetimes.
+        const REMEMBERED_FOR: i64 = 7 * 24 * 3600 + 300;
+        const STEP: i64 = 600;
+        const PER_READ: i64 = 10;
+        let most_remembered = (REMEMBERED_FOR + FORGET_EVERY + STEP) / STEP * PER_READ;
+        let reads = 3 * REMEMBERED_FOR / STEP;
+        let mut per_session = Vec::with_capacity(reads as usize);
+        let ended = EndedSessions::new(Duration::from_secs(60));
+        let (before, mut seq) = (held::bytes(), 0);
+        for read in 0..reads {
+            let now = read * STEP;
+            {
+                let ids: Vec<String> = (seq + 1..=seq + PER_READ)
+                    .map(|n| format!("{n:036}"))
+                    .collect();
+                let ends: Vec<_> = ids
+                    .iter()
+                    .map(|id| {
+                        seq += 1;
+                        (seq, Some(id.as_str()), now + REMEMBERED_FOR)
+                    })
+                    .collect();
+                ended.learn(&page(&ends, false), now);
+            }
+            let (remembered, bytes) = (ended.remembered() as isize, held::bytes() - before);
+            assert!(
+                remembered <= most_remembered as isize,
+                "{remembered} remembered at {now}"
+            );
+            assert!(
+                bytes <= remembered * BYTES_PER_SESSION,
+                "{bytes} bytes for {remembered} sessions at {now}"
+            );
+            if now > REMEMBERED_FOR {
+                per_session.push(bytes as f64 / remembered as f64);
+            }
+        }
+        per_session.sort_by(f64::total_cmp);
+        println!(
+            "bytes per remembered session, over two lifetimes of a steady stream: \
+             least {:.0}, median {:.0}, most {:.0}",
+            per_session[0],
+            per_session[per_session.len() / 2],
+            per_session[per_session.len() - 1]
+        );
+        drop(ended);
+        assert_eq!(
+            held::bytes(),
+            before,
+            "all of it is freed with the sessions"
         );
     }
 }

@@ -11,6 +11,7 @@ and the ratios that matter, and writes them to bench/RESULTS.md with --write.
     python3 bench/run.py --fastapi-seed PATH/fastapi-seed  # and the FastAPI reference, same run
     python3 bench/run.py --peer-url http://127.0.0.1:9000 --peer-token-cmd "mint u1" --peer-user u1
     python3 bench/run.py --compare base=BINARY other=BINARY  # tasks-api builds side by side
+    python3 bench/run.py --session-check                   # tasks-api without and with the feed
 
 Needs wrk (Debian: wrk), curl-free (stdlib only), and for PostgreSQL a server that
 BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres) may create databases on.
@@ -113,8 +114,13 @@ UNCACHED = "GET list (20 tasks), nothing kept"
 CREATE = "POST create"
 MIXED = "mixed, many users"
 MIXED_USERS, MIXED_TASKS = 300, 10
-# What our tasks-api requires of a token besides `sub` and its times (its default settings).
-OUR_CLAIMS = {"iss": "issuer", "aud": "tasks-api"}
+# What our tasks-api requires of a token besides `sub` and its times (its default settings),
+# with the session the issuer would have started (one the issuer never ended).
+OUR_CLAIMS = {"iss": "issuer", "aud": "tasks-api", "sid": "bench-session"}
+# The issuer's feed of ended sessions, as the deployment configures it.
+FEED_SECRET = "bench-feed-" + uuid.uuid4().hex
+ISSUER = "http://127.0.0.1:18501"
+WITH_FEED = {"SESSION_FEED_URL": f"{ISSUER}/internal/session-ends", "SESSION_FEED_SECRET": FEED_SECRET}
 # Where bench/RESULTS.md stops being written by --write.
 HAND_WRITTEN = "<!-- Below: written by hand, kept by --write. -->"
 UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -167,6 +173,14 @@ def seed_users(base, work, **claims):
     return path
 
 
+def until_served(tasks_url, token, deadline_s=10):
+    """Waits out the 503s of a tasks-api that has not read the session feed yet."""
+    started = time.monotonic()
+    while http("GET", tasks_url, token=token)[0] == 503:
+        assert time.monotonic() - started < deadline_s, f"{tasks_url}: still 503 after {deadline_s} s"
+        time.sleep(0.01)
+
+
 def seed_list(tasks_url, token):
     """Tops the user's list up to the 20 tasks the list scenarios read."""
     for i in range(20 - len(http("GET", tasks_url, token=token)[1] or [])):
@@ -216,23 +230,23 @@ def start_ours(binary, port, database_url, log, **settings):
 def measure_ours(backend, args, work):
     databases = Databases(backend, work)
     log = open(os.path.join(work, f"{backend}.log"), "w")
-    issuer = start_ours("issuer", 18501, databases.urls["issuer"], log)
-    tasks = start_ours("tasks-api", 18502, databases.urls["tasks"], log)
+    issuer = start_ours("issuer", 18501, databases.urls["issuer"], log, SESSION_FEED_SECRET=FEED_SECRET)
+    tasks = start_ours("tasks-api", 18502, databases.urls["tasks"], log, **WITH_FEED)
     uncached = None
     try:
         cold = wait_for("http://127.0.0.1:18502/ready", process=tasks)
         # A second tasks-api on the same, migrated database that keeps no page
         # (LIST_CACHE_BYTES=0): its list reads and writes every row, as the first list after a
         # change does.
-        uncached = start_ours("tasks-api", 18503, databases.urls["tasks"], log, LIST_CACHE_BYTES="0")
+        uncached = start_ours("tasks-api", 18503, databases.urls["tasks"], log, LIST_CACHE_BYTES="0", **WITH_FEED)
         wait_for("http://127.0.0.1:18503/ready", process=uncached)
-        wait_for("http://127.0.0.1:18501/ready", process=issuer)
-        status, account = http("POST", "http://127.0.0.1:18501/signup",
+        wait_for(f"{ISSUER}/ready", process=issuer)
+        status, account = http("POST", f"{ISSUER}/signup",
                                {"email": "bench@example.com", "password": PASSWORD, "name": "Bench"})
         assert status == 201, f"sign-up answered {status}"
         token, user = account["token"], account["user"]["id"]
         return run_scenarios(f"ours ({backend})", "http://127.0.0.1:18502", user, token, tasks, cold, args,
-                             work, signin="http://127.0.0.1:18501/signin", uncached="http://127.0.0.1:18503",
+                             work, signin=f"{ISSUER}/signin", uncached="http://127.0.0.1:18503",
                              mixed_claims=OUR_CLAIMS)
     finally:
         if uncached:
@@ -248,6 +262,9 @@ def run_scenarios(name, base, user, token, process, cold, args, work, signin=Non
     """The scenarios, against one implementation. The mixed one needs tokens this harness can mint
     (`mixed_claims`: the claims besides `sub` and the times), so a peer that mints its own skips it."""
     tasks_url = f"{base}/api/{user}/tasks"
+    until_served(tasks_url, token)
+    if uncached:
+        until_served(f"{uncached}/api/{user}/tasks", token)
     seed_list(tasks_url, token)
     status, listed = http("GET", tasks_url, token=token)
     assert status == 200 and len(listed) == 20, f"{name}: expected 20 tasks, got {status}"
@@ -272,17 +289,19 @@ def run_scenarios(name, base, user, token, process, cold, args, work, signin=Non
 
 # ---------------------------------------------------------------------- builds side by side
 
-def measure_build(binary, args, work):
-    """One build of tasks-api on a fresh SQLite database: the single-user list, creates and the
-    mixed load, in the full run's order (so its peak RSS after them compares with the full run's)."""
+def measure_build(binary, settings, args, work):
+    """One build of tasks-api with `settings` on a fresh SQLite database: the single-user list,
+    creates and the mixed load, in the full run's order (so its peak RSS after them compares with
+    the full run's)."""
     database = f"sqlite://{work}/variant-{uuid.uuid4().hex[:8]}.db"
     with open(os.path.join(work, "variants.log"), "a") as log:
-        tasks = start_ours(binary, 18502, database, log)
+        tasks = start_ours(binary, 18502, database, log, **settings)
         try:
             base = "http://127.0.0.1:18502"
             wait_for(f"{base}/ready", process=tasks)
             token = mint("bench-user", **OUR_CLAIMS)
             url = f"{base}/api/bench-user/tasks"
+            until_served(url, token)
             seed_list(url, token)
             rows = {
                 "GET list (20 tasks)": wrk(url, args.seconds, args.connections, token=token),
@@ -295,14 +314,20 @@ def measure_build(binary, args, work):
 
 
 def compare_builds(builds, args):
-    """Measures each `label=binary` in turn, `args.rounds` times over, and reports each one's
-    median against the first, which is the baseline."""
-    runs = {label: [] for label, _ in builds}
-    with tempfile.TemporaryDirectory() as work:
-        for round_ in range(args.rounds):
-            for label, binary in builds:
-                print(f"round {round_ + 1}: {label} …", file=sys.stderr)
-                runs[label].append(measure_build(binary, args, work))
+    """Measures each `(label, binary, settings)` in turn, `args.rounds` times over, and reports
+    each one's median against the first, which is the baseline. An issuer runs meanwhile, for the
+    builds that read its feed of ended sessions."""
+    runs = {label: [] for label, _, _ in builds}
+    with tempfile.TemporaryDirectory() as work, open(os.path.join(work, "issuer.log"), "w") as log:
+        issuer = start_ours("issuer", 18501, f"sqlite://{work}/issuer.db", log, SESSION_FEED_SECRET=FEED_SECRET)
+        try:
+            wait_for(f"{ISSUER}/ready", process=issuer)
+            for round_ in range(args.rounds):
+                for label, binary, settings in builds:
+                    print(f"round {round_ + 1}: {label} …", file=sys.stderr)
+                    runs[label].append(measure_build(binary, settings, args, work))
+        finally:
+            stop(issuer)
     median = lambda values: sorted(values)[len(values) // 2]
     scenarios = ["GET list (20 tasks)", CREATE, MIXED]
     summary = {label: {k: {m: median([r["rows"][k][m] for r in rs]) for m in ("rps", "p99")} for k in scenarios}
@@ -416,12 +441,21 @@ def main():
     parser.add_argument("--write", action="store_true", help="write bench/RESULTS.md")
     parser.add_argument("--compare", nargs="+", metavar="LABEL=BINARY",
                         help="instead: measure these builds of tasks-api against the first, side by side")
-    parser.add_argument("--rounds", type=int, default=3, help="with --compare: alternating rounds (default 3)")
+    parser.add_argument("--session-check", action="store_true",
+                        help="instead: tasks-api without and with the issuer's session feed, side by side")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="with --compare or --session-check: alternating rounds (default 3)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is required (Debian: apt-get install wrk)")
     if args.compare:
-        compare_builds([tuple(b.split("=", 1)) for b in args.compare], args)
+        compare_builds([(*b.split("=", 1), {}) for b in args.compare], args)
+        return
+    if args.session_check:
+        subprocess.run(["cargo", "build", "--release", "--locked", "-p", "issuer", "-p", "tasks-api"],
+                       cwd=ROOT, check=True)
+        compare_builds([("without the session check", "tasks-api", {}),
+                        ("with the session check", "tasks-api", WITH_FEED)], args)
         return
 
     subprocess.run(["cargo", "build", "--release", "--locked", "-p", "issuer", "-p", "tasks-api"], cwd=ROOT, check=True)

@@ -345,7 +345,10 @@ async fn sessions_end_at_once(command: Command) {
     let (first, user) = session("/signup").await;
     let (second, _) = session("/signin").await;
     let tasks = process.url(&format!("/api/{user}/tasks"));
-    let list = |token: &str| client.get(&tasks).bearer_auth(token).send();
+    let list_status = |token: &str| {
+        let request = client.get(&tasks).bearer_auth(token);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
     let created = client
         .post(&tasks)
         .bearer_auth(&first)
@@ -362,12 +365,8 @@ async fn sessions_end_at_once(command: Command) {
         .await
         .unwrap();
     assert_eq!(signed_out.status().as_u16(), 204);
-    assert_eq!(
-        list(&first).await.unwrap().status().as_u16(),
-        401,
-        "at once"
-    );
-    assert_eq!(list(&second).await.unwrap().status().as_u16(), 200);
+    assert_eq!(list_status(&first).await, 401, "at once");
+    assert_eq!(list_status(&second).await, 200);
 
     let deleted = client
         .delete(process.url("/account"))
@@ -377,11 +376,7 @@ async fn sessions_end_at_once(command: Command) {
         .await
         .unwrap();
     assert_eq!(deleted.status().as_u16(), 204);
-    assert_eq!(
-        list(&second).await.unwrap().status().as_u16(),
-        401,
-        "at once"
-    );
+    assert_eq!(list_status(&second).await, 401, "at once");
     let (again, same_user) = session("/signup").await;
     assert_ne!(same_user, user, "a new account");
     let listed: Value = client

@@ -21,6 +21,9 @@ if [ "${1:-}" = "--seed" ]; then
   exit 0
 fi
 
+# The checks read every dependency's manifest, for every target, offline: fetched here first
+# (from the crate registry, which is reachable where GitHub may not be).
+cargo fetch --locked --quiet
 if cargo deny --locked fetch db; then
   cargo deny --locked --offline check
 elif [ -d "$db" ]; then

@@ -59,7 +59,9 @@ fn a_stopped_database_gives_503_within_seconds_and_service_resumes_by_itself() {
     });
     assert_eq!(signup, 201);
     let (url, client) = (process.url("/signin"), Client::new());
-    let seen = outage(&cluster, 4, Duration::from_secs(8), move || {
+    // Each sign-in waits out the pool's 3 s for a connection before its 503, and the ones in
+    // flight at the halt longer: 12 s leave room for the four the contract asks to see.
+    let seen = outage(&cluster, 4, Duration::from_secs(12), move || {
         let request = client
             .post(&url)
             .json(&json!({"email": "ada@example.com", "password": PASSWORD}))

@@ -1,6 +1,8 @@
 //! The whole system in one process: the issuer and tasks-api on one port, with the same paths as
 //! behind the proxy, on SQLite files under `data/` by default. One command, nothing to install.
 
+mod client;
+
 use actix_web::web;
 use clap::Parser;
 use database::Pool;
@@ -152,7 +154,8 @@ async fn start(config: Config) -> Result<Service, StartupError> {
                 .app_data(ended.clone())
                 .app_data(verifier.clone())
                 .configure(issuer::configure)
-                .configure(tasks_api::configure);
+                .configure(tasks_api::configure)
+                .configure(client::configure);
         },
     )?)
 }

@@ -2,8 +2,9 @@
 # The docker-compose topology as plain processes on this machine, for CI (no Docker needed):
 # PostgreSQL with one role and database per service (deploy/postgres/init.sh), the issuer and
 # tasks-api release binaries with the environment docker-compose.yml gives them, and nginx with
-# the same template the compose proxy uses; then the end-to-end suite through the proxy. It also
-# checks that docker-compose.yml is valid and has not drifted from what the services read.
+# the same template the compose proxy uses; then the end-to-end and browser suites through the
+# proxy. It also checks that docker-compose.yml is valid and has not drifted from what the
+# services read.
 #
 #   deploy/ci-topology.sh
 #
@@ -111,6 +112,7 @@ proxy_env=(
     ISSUER_UPSTREAM="127.0.0.1:$ISSUER_PORT"
     TASKS_UPSTREAM="127.0.0.1:$TASKS_PORT"
     PROXY_PORT="$PROXY_LISTEN"
+    WEB_ROOT="$work/web"
 )
 
 names_of() { printf '%s\n' "${@%%=*}" | sort -u; }
@@ -278,7 +280,10 @@ http {
     include $work/nginx/proxy.conf;
 }
 EOF
-# Workers drop root for an unprivileged user, who must reach the temporary directories.
+# The web client, as compose mounts it. Workers drop root for an unprivileged user, who must
+# reach it and the temporary directories.
+cp -r web "$work/web"
+chmod -R a+rX "$work/web"
 chmod 755 "$work" "$work/nginx"
 nginx_cmd=(nginx -e "$work/logs/nginx-error.log" -p "$work/nginx/" -c "$work/nginx/nginx.conf")
 "${nginx_cmd[@]}" -t -q || fail "nginx refuses the configuration filled from $TEMPLATE"
@@ -323,10 +328,15 @@ step "end-to-end suite through the proxy ($PROXY_URL)"
 e2e_status=0
 target/release/e2e "$PROXY_URL" || e2e_status=$?
 
+step "the web client in Chromium through the proxy ($PROXY_URL)"
+browser_status=0
+BASE_URL="$PROXY_URL" scripts/browser-tests.sh || browser_status=$?
+
 step "summary"
 failed=()
 ((drift == 0)) || failed+=("drift check")
 ((e2e_status == 0)) || failed+=("e2e (exit $e2e_status)")
+((browser_status == 0)) || failed+=("browser suite (exit $browser_status)")
 if ((${#failed[@]})); then
     fail "failed: ${failed[*]}"
 fi

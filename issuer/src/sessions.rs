@@ -14,8 +14,9 @@ use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use chrono::{NaiveDateTime, TimeDelta};
 use database::Pool;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use service::http::{FieldError, Problem, Unauthenticated};
+use shared::session_feed::{FeedEntry, FeedPage};
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 
@@ -127,24 +128,6 @@ pub struct FeedQuery {
     /// The last `seq` the reader has; 0 (the default) reads from the start.
     #[serde(default)]
     after: i64,
-}
-
-#[derive(Serialize)]
-pub struct FeedEntry {
-    seq: i64,
-    user_id: String,
-    /// The ended session; `null` when the account was deleted.
-    session_id: Option<String>,
-    /// When no token of the session can still be accepted, leeway included (seconds since the
-    /// epoch).
-    forget_after: i64,
-}
-
-/// One answer of the feed.
-#[derive(Serialize)]
-pub struct FeedPage {
-    ends: Vec<FeedEntry>,
-    more: bool,
 }
 
 /// `GET /internal/session-ends?after=N`: the feed of ended sessions, for tasks-api. Served only

@@ -1,5 +1,5 @@
 //! The contract between the issuer and tasks-api: the claims a token carries, the token settings,
-//! the secret's configuration, and verifying (with the JWKS cache that verifying needs). Signing
+//! the secret's configuration, the feed of ended sessions, and verifying (with the JWKS cache that verifying needs). Signing
 //! and private keys are behind the `mint` feature, which only the issuer enables. Keeping both
 //! halves in one crate is what makes "a token the issuer mints is a token tasks-api accepts" a
 //! compile-time fact.
@@ -10,4 +10,5 @@ pub mod jwks;
 pub mod keys;
 #[cfg(feature = "mint")]
 pub mod mint;
+pub mod session_feed;
 pub mod token;

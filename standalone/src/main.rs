@@ -100,10 +100,7 @@ struct LocalFeed(Pool);
 
 impl FeedSource for LocalFeed {
     fn read(&self, after: i64) -> FeedFuture<'_> {
-        Box::pin(async move {
-            let page = issuer::sessions::feed_page(&self.0, after).await?;
-            Ok(serde_json::to_vec(&page)?)
-        })
+        Box::pin(async move { Ok(issuer::sessions::feed_page(&self.0, after).await?) })
     }
 }
 

@@ -10,8 +10,8 @@
 
 use crate::db;
 use database::Pool;
-use serde::Deserialize;
 use shared::config::Secret;
+use shared::session_feed::FeedPage;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -37,20 +37,6 @@ pub enum Refusal {
     Unknown { retry_after: u32 },
 }
 
-#[derive(Deserialize)]
-struct FeedPage {
-    ends: Vec<FeedEntry>,
-    more: bool,
-}
-
-#[derive(Deserialize)]
-struct FeedEntry {
-    seq: i64,
-    user_id: String,
-    session_id: Option<String>,
-    forget_after: i64,
-}
-
 /// An account the issuer deleted, as its feed said: only the feed makes one, and only
 /// [`crate::db::apply_deletions`] takes one.
 pub struct DeletedAccount {
@@ -68,17 +54,16 @@ impl DeletedAccount {
     }
 }
 
-impl FeedPage {
-    fn deleted_accounts(&self) -> Vec<DeletedAccount> {
-        self.ends
-            .iter()
-            .filter(|end| end.session_id.is_none())
-            .map(|end| DeletedAccount {
-                seq: end.seq,
-                user_id: end.user_id.clone(),
-            })
-            .collect()
-    }
+/// The accounts whose deletion `page` records.
+fn deleted_accounts(page: &FeedPage) -> Vec<DeletedAccount> {
+    page.ends
+        .iter()
+        .filter(|end| end.session_id.is_none())
+        .map(|end| DeletedAccount {
+            seq: end.seq,
+            user_id: end.user_id.clone(),
+        })
+        .collect()
 }
 
 #[derive(Default)]
@@ -157,8 +142,8 @@ impl EndedSessions {
 /// Why the feed could not be read or applied; logged, then tried again.
 pub type FeedError = Box<dyn std::error::Error>;
 
-/// A page of the feed, as the issuer's JSON.
-pub type FeedFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>, FeedError>> + 'a>>;
+/// A page of the feed.
+pub type FeedFuture<'a> = Pin<Box<dyn Future<Output = Result<FeedPage, FeedError>> + 'a>>;
 
 /// Where the feed is read: the issuer over the network ([`HttpFeed`]), or its database in the
 /// standalone process.
@@ -203,7 +188,7 @@ impl FeedSource for HttpFeed {
                 .await
                 .and_then(reqwest::Response::error_for_status)
                 .map_err(reqwest::Error::without_url)?;
-            Ok(response.bytes().await?.to_vec())
+            Ok(response.json().await?)
         })
     }
 }
@@ -237,9 +222,8 @@ impl Follower {
 
     async fn read_to_end(&self) -> Result<(), FeedError> {
         loop {
-            let body = self.source.read(self.ended.cursor()).await?;
-            let page: FeedPage = serde_json::from_slice(&body)?;
-            let deleted = page.deleted_accounts();
+            let page = self.source.read(self.ended.cursor()).await?;
+            let deleted = deleted_accounts(&page);
             if !deleted.is_empty() {
                 database::write(&self.pool, move |conn| db::apply_deletions(conn, &deleted))
                     .await?;
@@ -263,6 +247,7 @@ impl Follower {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::session_feed::FeedEntry;
 
     fn page(ends: &[(i64, Option<&str>, i64)], more: bool) -> FeedPage {
         FeedPage {

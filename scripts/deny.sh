@@ -1,36 +1,45 @@
 #!/usr/bin/env bash
 # The dependency checks of deny.toml: RustSec advisories, licences, sources, wildcard versions.
-# Installs cargo-deny when missing and fetches the advisory database. Without internet, the
-# database can be seeded once from a copy of it (a folder of the RustSec advisory-db; it need not
-# be a git repository), and the checks then run against that copy:
-#   scripts/deny.sh --seed <folder>
+# Installs its pinned cargo-deny when missing, then checks against the freshest advisory database
+# it can have, and says which it used:
+#   1. the RustSec database, fetched now, where the network reaches it;
+#   2. otherwise the copy a run here fetched or seeded before;
+#   3. otherwise a copy seeded now from the snapshot beside the repository
+#      (../shared/advisory-db, or the folder ADVISORY_DB_SNAPSHOT names: a folder of the RustSec
+#      advisory-db, which need not be a git repository).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v cargo-deny >/dev/null || cargo install --locked cargo-deny
+
+# Pinned: the folder cargo-deny keeps the database in is named by a hash of its URL, which this
+# version computes as below.
+version=0.20.2
+if ! cargo deny --version 2>/dev/null | grep -qx "cargo-deny $version"; then
+  cargo install --locked --quiet "cargo-deny@$version"
+fi
 
 # Where cargo-deny keeps the default RustSec database (deny.toml names no other).
 db="${CARGO_HOME:-$HOME/.cargo}/advisory-dbs/advisory-db-3157b0e258782691"
+snapshot=${ADVISORY_DB_SNAPSHOT:-../shared/advisory-db}
 
-if [ "${1:-}" = "--seed" ]; then
-  source=${2:?usage: scripts/deny.sh --seed <advisory-db folder>}
-  rm -rf "$db" && mkdir -p "$(dirname "$db")" && cp -r "$source" "$db"
-  git -C "$db" init -q
-  git -C "$db" add -A
-  git -C "$db" -c user.name=seed -c user.email=seed@localhost commit -qm "seeded copy"
-  echo "advisory database seeded: $(find "$db" -name 'RUSTSEC-*.md' | wc -l) advisories"
-  exit 0
-fi
+newest() { find "$db" -name 'RUSTSEC-*.md' -printf '%f\n' | sort | tail -1 | sed 's/\.md$//'; }
 
 # The checks read every dependency's manifest, for every target, offline: fetched here first
 # (from the crate registry, which is reachable where GitHub may not be).
 cargo fetch --locked --quiet
-if cargo deny --locked fetch db; then
-  cargo deny --locked --offline check
-elif [ -d "$db" ]; then
-  newest=$(find "$db" -name 'RUSTSEC-*.md' -printf '%f\n' | sort | tail -1)
-  echo "no fetch: checking against the local advisory database (newest: ${newest%.md})" >&2
-  cargo deny --locked --offline check
+if cargo deny --locked fetch db 2>/dev/null; then
+  echo "advisory database: fetched now (newest: $(newest))"
+elif [ -d "$db/.git" ]; then
+  echo "advisory database: no fetch; the copy already here (newest: $(newest))"
+elif [ -d "$snapshot/crates" ]; then
+  # cargo-deny opens the database as a git repository: the copy is made one.
+  rm -rf "$db" && mkdir -p "$(dirname "$db")" && cp -r "$snapshot" "$db" && chmod -R u+w "$db"
+  git -C "$db" init -q
+  git -C "$db" add -A
+  git -C "$db" -c user.name=seed -c user.email=seed@localhost commit -qm "seeded from a snapshot"
+  echo "advisory database: no fetch; seeded now from $snapshot (newest: $(newest))"
 else
-  echo "no advisory database: the fetch failed and none was seeded (scripts/deny.sh --seed)" >&2
+  echo "no advisory database: the fetch failed, none is here, and $snapshot holds no snapshot" \
+    "(set ADVISORY_DB_SNAPSHOT to a copy of the RustSec advisory-db)" >&2
   exit 1
 fi
+cargo deny --locked --offline check

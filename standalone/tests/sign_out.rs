@@ -1,148 +1,13 @@
 //! Sign-out across the services: the issuer and tasks-api replicas as separate servers, the
 //! replicas learning of ended sessions from the issuer's feed alone, with HS256 and EdDSA tokens.
 
+mod common;
+
+use common::*;
 use reqwest::{Client, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::{Duration, Instant};
 use test_support::{Relay, TestDatabase};
-
-const SECRET: &str = "sign-out-test-secret-of-at-least-32-bytes";
-const FEED_SECRET: &str = "feed-credential-7c1e9a3b5d2f4e6a8b0c";
-const PASSWORD: &str = "correct horse battery";
-
-/// How the tokens are signed: a shared secret, or the issuer's key with its JWKS.
-#[derive(Clone, Copy, Debug)]
-enum Algorithm {
-    Hs256,
-    EdDsa,
-}
-
-impl Algorithm {
-    /// The variables that choose it, for the issuer and tasks-api alike.
-    fn pairs(self) -> Vec<(&'static str, String)> {
-        match self {
-            Algorithm::Hs256 => vec![("BETTER_AUTH_SECRET", SECRET.into())],
-            Algorithm::EdDsa => vec![("JWT_ALGORITHM", "EdDSA".into())],
-        }
-    }
-}
-
-async fn start_issuer(database: &TestDatabase, algorithm: Algorithm) -> String {
-    let mut pairs = vec![
-        ("DATABASE_URL", database.url.clone()),
-        ("SESSION_FEED_SECRET", FEED_SECRET.into()),
-        ("HOST", "127.0.0.1".into()),
-        ("PORT", "0".into()),
-        ("ARGON2_MEMORY_KIB", "1024".into()),
-        ("ARGON2_ITERATIONS", "1".into()),
-        // Many sign-ins from one address, on purpose.
-        ("RATE_LIMIT_PER_MINUTE", "1000".into()),
-        ("RATE_LIMIT_BURST", "1000".into()),
-    ];
-    pairs.extend(algorithm.pairs());
-    let config = issuer::Config::from_pairs(pairs).expect("a valid issuer configuration");
-    let service = issuer::build(config).await.expect("the issuer starts");
-    let url = format!("http://127.0.0.1:{}", service.port());
-    actix_web::rt::spawn(service.run_until_stopped());
-    url
-}
-
-/// A tasks-api replica on `database` that reads the feed at `feed` (the issuer, or a relay to
-/// it), and verifies the issuer's tokens as `algorithm` says.
-async fn start_replica(
-    database: &TestDatabase,
-    algorithm: Algorithm,
-    issuer: &str,
-    feed: &str,
-    staleness: &str,
-) -> String {
-    let mut pairs = vec![
-        ("DATABASE_URL", database.url.clone()),
-        ("SESSION_FEED_URL", format!("{feed}/internal/session-ends")),
-        ("SESSION_FEED_SECRET", FEED_SECRET.into()),
-        ("SESSION_FEED_MAX_STALENESS_SECONDS", staleness.into()),
-        ("HOST", "127.0.0.1".into()),
-        ("PORT", "0".into()),
-    ];
-    pairs.extend(algorithm.pairs());
-    if let Algorithm::EdDsa = algorithm {
-        pairs.push(("JWKS_URL", format!("{issuer}/.well-known/jwks.json")));
-    }
-    let config = tasks_api::Config::from_pairs(pairs).expect("a valid tasks-api configuration");
-    let service = tasks_api::build(config).await.expect("tasks-api starts");
-    let url = format!("http://127.0.0.1:{}", service.port());
-    actix_web::rt::spawn(service.run_until_stopped());
-    url
-}
-
-async fn post(url: &str, token: Option<&str>, body: Value) -> reqwest::Response {
-    let mut request = Client::new().post(url).json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.unwrap()
-}
-
-/// A new session of `email`: its token and the user's id.
-async fn sign_in(issuer: &str, email: &str) -> (String, String) {
-    let body: Value = post(
-        &format!("{issuer}/signin"),
-        None,
-        json!({"email": email, "password": PASSWORD}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    (
-        body["token"].as_str().unwrap().to_owned(),
-        body["user"]["id"].as_str().unwrap().to_owned(),
-    )
-}
-
-async fn list_status(replica: &str, user: &str, token: &str) -> StatusCode {
-    Client::new()
-        .get(format!("{replica}/api/{user}/tasks"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
-
-/// Waits until `replica` refuses `token` with 401, polled every 10 ms for at most 5 s.
-async fn refused_by(replica: &str, user: &str, token: &str) {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(5) {
-        if list_status(replica, user, token).await == StatusCode::UNAUTHORIZED {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("{replica} still serves the ended session after 5 s");
-}
-
-/// Until `replica` has read the feed, it answers 503; waits for its first 200.
-async fn until_ready(replica: &str, user: &str, token: &str) {
-    let started = Instant::now();
-    while list_status(replica, user, token).await != StatusCode::OK {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{replica} never served"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn sign_up(issuer: &str, email: &str) {
-    let response = post(
-        &format!("{issuer}/signup"),
-        None,
-        json!({"email": email, "password": PASSWORD, "name": "Someone"}),
-    )
-    .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-}
 
 /// Two replicas on one tasks database, both following the issuer; and a session of ada's that
 /// both serve.
@@ -358,21 +223,6 @@ async fn a_replica_that_cannot_read_the_feed_answers_503_never_200_or_401() {
         assert!(response.headers().contains_key("retry-after"));
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-}
-
-/// How many tasks `user` has in the tasks database, read straight from it.
-fn tasks_of(database: &TestDatabase, user: &str) -> i64 {
-    use diesel::prelude::*;
-    use tasks_api::db::tasks;
-    let url = database::DatabaseUrl::parse(&database.url).unwrap();
-    let pool = database::connect(&url, &tasks_api::db::MIGRATIONS, &Default::default()).unwrap();
-    let mut conn = pool.get().unwrap();
-    let conn = &mut *conn;
-    database::on_backend!(conn => tasks::table
-        .filter(tasks::user_id.eq(user))
-        .count()
-        .get_result(conn))
-    .unwrap()
 }
 
 #[actix_web::test]

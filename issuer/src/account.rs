@@ -1,6 +1,8 @@
 //! The routes of the signed-in: sign-out, the account, its sessions, a password change and the
 //! account's deletion. Each sits behind [`crate::sessions::require_session`]; the ones that
-//! check a password do it as sign-in does, counted per account and within the bounded hashing.
+//! check a password do it as sign-in does: rate-limited per client address with sign-in,
+//! counted per account, within the bounded hashing, and taking effect only if the password, the
+//! session and the account are still what they were when it was checked.
 
 use crate::db::{self, Ending, User};
 use crate::domain::{AccountDeletionRequest, Password, PasswordChange, PasswordChangeRequest};
@@ -9,9 +11,8 @@ use crate::password::Verdict;
 use crate::routes::UserView;
 use crate::sessions::{self, SignedIn};
 use crate::startup::Issuer;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use database::Timestamp;
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use service::http::{FieldError, Json, Problem, Unauthenticated};
 
@@ -133,6 +134,10 @@ pub async fn end_session(
     id: web::Path<String>,
 ) -> Result<HttpResponse, IssuerError> {
     let id = id.into_inner();
+    // Not a session id (blank, a NUL): no session has it, and it goes into no query.
+    if !shared::token::is_session_id(&id) {
+        return Err(IssuerError::SessionNotFound);
+    }
     let ended = database::write(&issuer.pool, move |conn| {
         db::end_sessions(
             conn,
@@ -156,28 +161,29 @@ pub async fn end_session(
         (status = 401, description = "No token, or one whose session has ended", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The current password is wrong", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many wrong passwords for this account", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address, or wrong passwords for this account", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn change_password(
     issuer: web::Data<Issuer>,
+    request: HttpRequest,
     signed_in: SignedIn,
     body: Json<PasswordChangeRequest>,
 ) -> Result<HttpResponse, IssuerError> {
+    issuer.rate_limiter.check(&request)?;
     let change = PasswordChange::try_from(body.0)?;
-    check_password(&issuer, &signed_in, change.current).await?;
+    let version = check_password(&issuer, &signed_in, change.current).await?;
     let hash = issuer.hasher.hash(change.new).await?;
     database::write(&issuer.pool, move |conn| {
-        conn.transaction(|conn| {
-            db::update_password_hash(conn, &signed_in.user_id, &hash)?;
-            db::end_sessions(
-                conn,
-                &signed_in.user_id,
-                Ending::AllBut(&signed_in.session_id),
-                sessions::linger(),
-            )
-        })
+        db::change_password(
+            conn,
+            &signed_in.user_id,
+            &signed_in.session_id,
+            &hash,
+            version,
+            sessions::linger(),
+        )
     })
-    .await?;
+    .await??;
     issuer.sessions_ended().await;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -189,19 +195,27 @@ pub async fn change_password(
         (status = 401, description = "No token, or one whose session has ended", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The password is wrong", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many wrong passwords for this account", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address, or wrong passwords for this account", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete_account(
     issuer: web::Data<Issuer>,
+    request: HttpRequest,
     signed_in: SignedIn,
     body: Json<AccountDeletionRequest>,
 ) -> Result<HttpResponse, IssuerError> {
+    issuer.rate_limiter.check(&request)?;
     let password = Password::try_from(body.0)?;
-    check_password(&issuer, &signed_in, password).await?;
+    let version = check_password(&issuer, &signed_in, password).await?;
     database::write(&issuer.pool, move |conn| {
-        db::delete_user(conn, &signed_in.user_id, sessions::linger())
+        db::delete_user(
+            conn,
+            &signed_in.user_id,
+            &signed_in.session_id,
+            version,
+            sessions::linger(),
+        )
     })
-    .await?;
+    .await??;
     issuer.sessions_ended().await;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -214,12 +228,13 @@ async fn user(issuer: &Issuer, signed_in: &SignedIn) -> Result<User, IssuerError
 }
 
 /// Checks `password` against the signed-in user's, as sign-in does: counted by the per-account
-/// throttle before it is hashed, and the count cleared when it is right.
+/// throttle before it is hashed, and the count cleared when it is right. Returns the version of
+/// the password it checked, which what it was checked for must find unchanged when it commits.
 async fn check_password(
     issuer: &Issuer,
     signed_in: &SignedIn,
     password: Password,
-) -> Result<(), IssuerError> {
+) -> Result<i32, IssuerError> {
     let user = user(issuer, signed_in).await?;
     issuer
         .account_throttle
@@ -235,7 +250,7 @@ async fn check_password(
                 .account_throttle
                 .clear(&issuer.pool, &user.email)
                 .await;
-            Ok(())
+            Ok(user.password_version)
         }
         Verdict::Wrong => Err(IssuerError::WrongPassword),
     }

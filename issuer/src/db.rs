@@ -18,6 +18,7 @@ diesel::table! {
         name -> Text,
         password_hash -> Text,
         created_at -> Timestamp,
+        password_version -> Integer,
     }
 }
 
@@ -29,6 +30,9 @@ pub struct User {
     pub name: String,
     pub password_hash: String,
     pub created_at: NaiveDateTime,
+    /// Raised by every change of the password: what a session, a password change or a deletion
+    /// checks is still the password that was verified for it.
+    pub password_version: i32,
 }
 
 pub fn insert_user(conn: &mut DbConnection, user: &User) -> Result<(), DbError> {
@@ -52,11 +56,96 @@ pub fn find_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<User>, DbE
         .optional())?)
 }
 
-pub fn update_password_hash(conn: &mut DbConnection, id: &str, hash: &str) -> Result<(), DbError> {
-    database::on_backend!(conn => diesel::update(users::table.find(id))
-        .set(users::password_hash.eq(hash))
-        .execute(conn))?;
+/// Stores a stronger hash of the same password, unless the password has changed since
+/// `password_version` was read: a new password's hash is never overwritten by the old one's.
+pub fn upgrade_password_hash(
+    conn: &mut DbConnection,
+    id: &str,
+    hash: &str,
+    password_version: i32,
+) -> Result<(), DbError> {
+    database::on_backend!(conn => diesel::update(
+        users::table
+            .find(id)
+            .filter(users::password_version.eq(password_version)),
+    )
+    .set(users::password_hash.eq(hash))
+    .execute(conn))?;
     Ok(())
+}
+
+/// What a password was checked for that had changed by the time it would have committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changed {
+    /// The account was deleted.
+    Account,
+    /// The password was changed: the one checked is no longer the account's.
+    Password,
+    /// The session that asked has ended.
+    Session,
+}
+
+/// Takes the user's row until the transaction ends, and checks that the account's password is
+/// still the one verified at `password_version`. Every transaction that starts or ends a user's
+/// sessions or changes their password takes the row first, so that on PostgreSQL they run one
+/// after another for each user: its default isolation would let two of them read the same state
+/// and both act on it. SQLite has one writer at a time, and a transaction whose reads another
+/// writer has changed since fails when it writes, rather than writing on stale reads.
+fn lock_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    password_version: Option<i32>,
+) -> Result<Result<(), Changed>, DbError> {
+    let query = users::table.find(user_id).select(users::password_version);
+    let current: Option<i32> = match conn {
+        DbConnection::Postgresql(conn) => query.for_no_key_update().first(conn).optional()?,
+        DbConnection::Sqlite(conn) => query.first(conn).optional()?,
+    };
+    Ok(match (current, password_version) {
+        (None, _) => Err(Changed::Account),
+        (Some(current), Some(checked)) if current != checked => Err(Changed::Password),
+        _ => Ok(()),
+    })
+}
+
+/// [`lock_user`], for an action of the signed-in: the session `asking` must be live too.
+fn lock_for_session(
+    conn: &mut DbConnection,
+    user_id: &str,
+    asking: &str,
+    password_version: i32,
+) -> Result<Result<(), Changed>, DbError> {
+    if let Err(changed) = lock_user(conn, user_id, Some(password_version))? {
+        return Ok(Err(changed));
+    }
+    Ok(live_session(conn, user_id, asking, database::now())?
+        .map(|_| ())
+        .ok_or(Changed::Session))
+}
+
+/// Sets a new password, checked against the one verified at `password_version`, and ends every
+/// session of the user but `keep`, which must still be live: all or nothing.
+pub fn change_password(
+    conn: &mut DbConnection,
+    user_id: &str,
+    keep: &str,
+    hash: &str,
+    password_version: i32,
+    linger: chrono::TimeDelta,
+) -> Result<Result<(), Changed>, DbError> {
+    conn.transaction(|conn| {
+        if let Err(changed) = lock_for_session(conn, user_id, keep, password_version)? {
+            return Ok(Err(changed));
+        }
+        database::on_backend!(conn => diesel::update(users::table.find(user_id))
+            .set((
+                users::password_hash.eq(hash),
+                users::password_version.eq(password_version + 1),
+            ))
+            .execute(conn))?;
+        end_sessions(conn, user_id, Ending::AllBut(keep), linger)?;
+        Ok(Ok(()))
+    })
 }
 
 diesel::table! {
@@ -209,16 +298,22 @@ pub enum Ending<'a> {
     These(&'a [String]),
 }
 
-/// Stores `session`, first ending the user's oldest live sessions so that at most `max_live`
-/// remain with it, and forgetting the user's expired ones. Returns how many sessions it ended.
+/// Stores `session` for a password verified at `password_version`, first ending the user's
+/// oldest live sessions so that at most `max_live` remain with it, and forgetting the user's
+/// expired ones. Returns how many sessions it ended; or, when the account has gone or its
+/// password changed since it was verified, what changed, and stores nothing.
 pub fn start_session(
     conn: &mut DbConnection,
     session: &Session,
+    password_version: i32,
     max_live: i64,
     linger: chrono::TimeDelta,
-) -> Result<usize, DbError> {
+) -> Result<Result<usize, Changed>, DbError> {
     use sessions::dsl as s;
     conn.transaction(|conn| {
+        if let Err(changed) = lock_user(conn, &session.user_id, Some(password_version))? {
+            return Ok(Err(changed));
+        }
         database::on_backend!(conn => diesel::delete(
             s::sessions
                 .filter(s::user_id.eq(&session.user_id))
@@ -238,7 +333,7 @@ pub fn start_session(
             end_sessions(conn, &session.user_id, Ending::These(&oldest), linger)?
         };
         database::on_backend!(conn => diesel::insert_into(s::sessions).values(session).execute(conn))?;
-        Ok(ended)
+        Ok(Ok(ended))
     })
 }
 
@@ -285,6 +380,8 @@ pub fn end_sessions(
     use session_ends::dsl as e;
     use sessions::dsl as s;
     conn.transaction(|conn| {
+        // Taken for its order, not to check anything: the sessions end whatever the account.
+        let _ = lock_user(conn, user_id, None)?;
         take_feed_turn(conn)?;
         let ended: Vec<(String, NaiveDateTime)> = database::on_backend!(conn => {
             let query = diesel::delete(s::sessions.filter(s::user_id.eq(user_id))).into_boxed();
@@ -313,44 +410,63 @@ pub fn end_sessions(
     })
 }
 
-/// Deletes the account with every session it has, and records its deletion in the feed, kept
-/// for good.
+/// Deletes the account, asked by its session `asking` with a password verified at
+/// `password_version`, with every session it has and its failed sign-ins; and records the
+/// deletion in the feed, kept for good, its `forget_after` being when the account's last token
+/// expires (and a verifier may stop refusing them). All or nothing: when the account, its
+/// password or the asking session changed since the password was checked, nothing is deleted.
 pub fn delete_user(
     conn: &mut DbConnection,
     user_id: &str,
+    asking: &str,
+    password_version: i32,
     linger: chrono::TimeDelta,
-) -> Result<(), DbError> {
+) -> Result<Result<(), Changed>, DbError> {
     use session_ends::dsl as e;
+    use sessions::dsl as s;
     conn.transaction(|conn| {
+        if let Err(changed) = lock_for_session(conn, user_id, asking, password_version)? {
+            return Ok(Err(changed));
+        }
+        let last_expiry: Option<NaiveDateTime> = database::on_backend!(conn => s::sessions
+            .filter(s::user_id.eq(user_id))
+            .select(diesel::dsl::max(s::expires_at))
+            .first(conn))?;
         end_sessions(conn, user_id, Ending::All, linger)?;
-        let forever = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
-            .and_then(|day| day.and_hms_opt(0, 0, 0))
-            .expect("a valid date");
+        let forget_after = last_expiry.unwrap_or_else(database::now) + linger;
         database::on_backend!(conn => diesel::insert_into(e::session_ends)
-            .values((e::user_id.eq(user_id), e::forget_after.eq(forever)))
+            .values((e::user_id.eq(user_id), e::forget_after.eq(forget_after)))
             .execute(conn))?;
+        let email: String = database::on_backend!(conn => users::table
+            .find(user_id)
+            .select(users::email)
+            .first(conn))?;
+        database::on_backend!(conn => diesel::delete(signin_failures::table.find(&email)).execute(conn))?;
         database::on_backend!(conn => diesel::delete(users::table.find(user_id)).execute(conn))?;
-        Ok(())
+        Ok(Ok(()))
     })
 }
 
 /// Makes this transaction the feed's only writer until it commits, so that `seq` order is commit
 /// order: a reader that has seen `seq` n never meets a smaller one committed after. (SQLite has
-/// one writer anyway.) And forgets, as new ends come, what no verifier needs any more.
+/// one writer anyway.) And forgets, as new ends come, the sessions whose tokens have all
+/// expired; an account's deletion stays, for a tasks-api that has still to delete its tasks.
 fn take_feed_turn(conn: &mut DbConnection) -> Result<(), DbError> {
     use session_ends::dsl as e;
     if let DbConnection::Postgresql(conn) = conn {
         diesel::sql_query("LOCK TABLE session_ends IN SHARE ROW EXCLUSIVE MODE").execute(conn)?;
     }
     database::on_backend!(conn => diesel::delete(
-        e::session_ends.filter(e::forget_after.le(database::now())),
+        e::session_ends
+            .filter(e::forget_after.le(database::now()))
+            .filter(e::session_id.is_not_null()),
     )
     .execute(conn))?;
     Ok(())
 }
 
 /// The feed after `after`, oldest first, at most `limit` entries, leaving out session ends
-/// whose tokens have all expired.
+/// whose tokens have all expired (but no account's deletion).
 pub fn session_ends_after(
     conn: &mut DbConnection,
     after: i64,
@@ -360,7 +476,7 @@ pub fn session_ends_after(
     use session_ends::dsl as e;
     Ok(database::on_backend!(conn => e::session_ends
         .filter(e::seq.gt(after))
-        .filter(e::forget_after.gt(now))
+        .filter(e::forget_after.gt(now).or(e::session_id.is_null()))
         .order(e::seq)
         .limit(limit)
         .select(SessionEnd::as_select())

@@ -1,6 +1,7 @@
 //! Every way an issuer request can fail, and the one place where each becomes its answer in
 //! problem+json. A handler returns `IssuerError` and uses `?`.
 
+use crate::db;
 use crate::password::HashError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::RETRY_AFTER;
@@ -58,6 +59,18 @@ impl IssuerError {
     }
 }
 
+/// What changed between a password's check and the commit it was checked for, as the routes of
+/// the signed-in answer it: the password checked is no longer the account's (403), or the session
+/// or the account is gone (401).
+impl From<db::Changed> for IssuerError {
+    fn from(changed: db::Changed) -> Self {
+        match changed {
+            db::Changed::Password => IssuerError::WrongPassword,
+            db::Changed::Account | db::Changed::Session => Unauthenticated::SESSION_ENDED.into(),
+        }
+    }
+}
+
 /// The one unique constraint a request can break is the users' email (ids are fresh UUIDs), so
 /// a unique violation is an email already taken, whichever query met it.
 impl From<DbError> for IssuerError {
@@ -90,10 +103,8 @@ impl IssuerError {
                 Problem::new(StatusCode::FORBIDDEN, "The password is not this account's")
             }
             IssuerError::SessionNotFound => Problem::new(StatusCode::NOT_FOUND, "No such session"),
-            IssuerError::NoSessionFeed => Problem::new(
-                StatusCode::NOT_FOUND,
-                "This issuer serves no session feed (SESSION_FEED_SECRET is not set)",
-            ),
+            // As any unknown path: the caller, who may be anyone, learns nothing of the settings.
+            IssuerError::NoSessionFeed => Problem::new(StatusCode::NOT_FOUND, "No such resource"),
             IssuerError::NoPublicKeys => Problem::new(
                 StatusCode::NOT_FOUND,
                 "This issuer signs with a shared secret and publishes no keys",

@@ -70,6 +70,7 @@ pub async fn signup(
         name: account.name.as_str().to_owned(),
         password_hash: issuer.hasher.hash(account.password).await?,
         created_at: database::now(),
+        password_version: 0,
     };
     let inserted = user.clone();
     database::write(&issuer.pool, move |conn| db::insert_user(conn, &inserted)).await?;
@@ -126,10 +127,10 @@ pub async fn signin(
 /// Stores a stronger hash of a password that was just verified. A failure here costs the user
 /// nothing (the old hash still works), so it is logged, not returned.
 async fn rehash(issuer: &Issuer, user: &User, credentials: Credentials) {
-    let id = user.id.clone();
+    let (id, version) = (user.id.clone(), user.password_version);
     let result = match issuer.hasher.hash(credentials.password).await {
         Ok(hash) => database::write(&issuer.pool, move |conn| {
-            db::update_password_hash(conn, &id, &hash)
+            db::upgrade_password_hash(conn, &id, &hash, version)
         })
         .await
         .map_err(|e| e.to_string()),
@@ -144,7 +145,9 @@ async fn rehash(issuer: &Issuer, user: &User, credentials: Credentials) {
     }
 }
 
-/// Starts a session for `user` and answers with its token.
+/// Starts a session for `user`, whose password was verified at `user.password_version`, and
+/// answers with its token. If the account has gone or its password changed since, there is no
+/// session: 401, as for a sign-in that came a moment later.
 async fn authenticated(
     issuer: &Issuer,
     request: &HttpRequest,
@@ -169,10 +172,18 @@ async fn authenticated(
         now.naive_utc(),
         issued.expires_at.naive_utc(),
     );
+    let version = user.password_version;
     let ended = database::write(&issuer.pool, move |conn| {
-        db::start_session(conn, &session, sessions::MAX_LIVE, sessions::linger())
+        db::start_session(
+            conn,
+            &session,
+            version,
+            sessions::MAX_LIVE,
+            sessions::linger(),
+        )
     })
-    .await?;
+    .await?
+    .map_err(|_| IssuerError::InvalidCredentials)?;
     if ended > 0 {
         issuer.sessions_ended().await;
     }

@@ -16,7 +16,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, web};
 use database::Pool;
 use service::http::Problem;
-use service::{Databases, Service, StartupError};
+use service::{Readiness, Service, StartupError};
 use shared::config::Secret;
 use utoipa::OpenApi;
 
@@ -68,8 +68,8 @@ impl Issuer {
     }
 
     /// What the issuer's `/ready` checks.
-    pub fn databases(&self) -> Databases {
-        Databases::default().with(self.pool.clone(), &MIGRATIONS)
+    pub fn readiness(&self) -> Readiness {
+        Readiness::default().database(self.pool.clone(), &MIGRATIONS)
     }
 }
 
@@ -149,11 +149,11 @@ pub struct ApiDoc;
 pub async fn build(config: Config) -> Result<Service, StartupError> {
     let listen = config.common.listen.clone();
     let issuer = web::Data::new(web::block(move || Issuer::build(&config)).await??);
-    let databases = issuer.databases();
+    let readiness = issuer.readiness();
     Ok(Service::bind(
         &listen,
         ApiDoc::openapi(),
-        databases,
+        readiness,
         move |cfg| {
             cfg.app_data(issuer.clone()).configure(configure);
         },

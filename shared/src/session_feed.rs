@@ -17,7 +17,8 @@ pub struct FeedEntry {
     pub user_id: String,
     /// The ended session; `null` when the account was deleted.
     pub session_id: Option<String>,
-    /// When no token of the session can still be accepted, leeway included (seconds since the
-    /// epoch).
+    /// When no token of the session (or of the deleted account) can still be accepted, leeway
+    /// included (seconds since the epoch): a verifier refuses them until then. An account's
+    /// deletion stays in the feed after it, for a reader that has still to delete its data.
     pub forget_after: i64,
 }

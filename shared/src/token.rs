@@ -212,6 +212,17 @@ pub struct Claims {
     pub sid: String,
 }
 
+/// The longest session id (`sid`) a token may carry. The issuer's are UUIDs, 36 characters.
+pub const MAX_SESSION_ID_CHARS: usize = 128;
+
+/// Whether `id` is a well-formed session id: 1 to [`MAX_SESSION_ID_CHARS`] printable ASCII
+/// characters, none of them a space. The one rule for `sid`, by which both services read a
+/// token's, and the issuer a session id in a path: blank, invisible or control characters (NUL,
+/// which PostgreSQL refuses in text) are never taken for a session.
+pub fn is_session_id(id: &str) -> bool {
+    (1..=MAX_SESSION_ID_CHARS).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// Why a token was refused. Deliberately coarse: the client learns only "invalid token"; the
 /// kind is for the log.
 #[derive(Debug, thiserror::Error)]
@@ -220,6 +231,8 @@ pub enum TokenError {
     TooLong,
     #[error("token has no usable subject")]
     NoSubject,
+    #[error("token's sid is not a session id")]
+    BadSession,
     #[error("token header names critical extensions, and this verifier implements none")]
     CriticalExtension,
     #[error("token was issued in the future")]
@@ -309,7 +322,8 @@ enum Keys {
 }
 
 /// Verifies tokens: a configured algorithm only, signature, `exp` (required), `nbf` (when
-/// present), `iss` and `aud` (required and matching), and a non-empty subject.
+/// present), `iss` and `aud` (required and matching), a subject that is neither blank nor holds
+/// a NUL, and a `sid`, where there is one, that [`is_session_id`].
 pub struct Verifier {
     keys: Keys,
     /// One validation per allowed algorithm, each accepting that algorithm alone.
@@ -422,8 +436,18 @@ impl Verifier {
             Some(sub) => sub,
             None => data.claims.user_id.ok_or(TokenError::NoSubject)?,
         };
-        if subject.trim().is_empty() {
+        // A subject names a user in the services' queries: never blank, and never with a NUL,
+        // which PostgreSQL refuses in text. Any other character is some issuer's id.
+        if subject.trim().is_empty() || subject.contains('\0') {
             return Err(TokenError::NoSubject);
+        }
+        if data
+            .claims
+            .sid
+            .as_deref()
+            .is_some_and(|sid| !is_session_id(sid))
+        {
+            return Err(TokenError::BadSession);
         }
         let identity = Identity {
             subject,
@@ -855,6 +879,31 @@ mod tests {
         for (name, token, accepted) in cases {
             let verdict = verify(&token).await;
             assert_eq!(verdict.is_ok(), accepted, "{name}: {verdict:?}");
+        }
+    }
+
+    #[actix_rt::test]
+    async fn a_sid_or_subject_that_is_blank_invisible_or_holds_a_nul_is_refused() {
+        let long = "s".repeat(MAX_SESSION_ID_CHARS + 1);
+        for sid in [
+            "", " ", "\t", "\u{200B}", "\u{FEFF}", "a b", "nul\0", "é", &long,
+        ] {
+            let verdict = verify(&sign(&with(json!({"sid": sid})), Algorithm::HS256, SECRET)).await;
+            assert!(
+                matches!(verdict, Err(TokenError::BadSession)),
+                "{sid:?}: {verdict:?}"
+            );
+        }
+        for sid in ["3f2b6c1e-8a4d-4f7e-9b0a-1c2d3e4f5a6b", "s", &long[1..]] {
+            let token = sign(&with(json!({"sid": sid})), Algorithm::HS256, SECRET);
+            assert!(verify(&token).await.is_ok(), "{sid:?}");
+        }
+        for sub in ["", "  ", "nul\0"] {
+            let verdict = verify(&sign(&with(json!({"sub": sub})), Algorithm::HS256, SECRET)).await;
+            assert!(
+                matches!(verdict, Err(TokenError::NoSubject)),
+                "{sub:?}: {verdict:?}"
+            );
         }
     }
 

@@ -128,6 +128,7 @@ async fn start(config: Config) -> Result<Service, StartupError> {
     // Caught up before the first request, so that none gets a 503 for want of it.
     follower.catch_up().await;
     actix_web::rt::spawn(follower.follow());
+    let readiness = issuer.readiness().and(tasks.readiness(Some(&ended)));
     let (issuer, ended) = (web::Data::new(issuer), web::Data::from(ended));
     let verifier = web::Data::new(match &token.secret {
         Some(secret) => Verifier::with_secret(&token, secret),
@@ -140,11 +141,10 @@ async fn start(config: Config) -> Result<Service, StartupError> {
     let mut document = issuer::startup::ApiDoc::openapi();
     document.merge(tasks_api::startup::ApiDoc::openapi());
     document.info.title = "issuer + tasks-api (standalone)".into();
-    let databases = issuer.databases().and(tasks.databases());
     Ok(Service::bind(
         &config.listen,
         document,
-        databases,
+        readiness,
         move |cfg| {
             cfg.app_data(issuer.clone())
                 .app_data(tasks.clone())

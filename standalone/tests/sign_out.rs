@@ -178,6 +178,11 @@ async fn while_the_issuer_is_unreachable_ended_sessions_stay_refused_and_live_on
         [StatusCode::OK, StatusCode::SERVICE_UNAVAILABLE],
         "served until the bound (2 s), then 503"
     );
+    assert_eq!(
+        ready_status(&replica).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "not ready while it can serve no token"
+    );
 
     // A replica started during the outage has learnt nothing: it serves no one.
     let late = start_replica(&tasks_db, Algorithm::Hs256, &issuer, &through_relay, "2").await;
@@ -185,10 +190,13 @@ async fn while_the_issuer_is_unreachable_ended_sessions_stay_refused_and_live_on
         list_status(&late, &user, &live).await,
         StatusCode::SERVICE_UNAVAILABLE
     );
+    assert_eq!(ready_status(&late).await, StatusCode::SERVICE_UNAVAILABLE);
 
     relay.restore();
     until_ready(&replica, &user, &live).await;
     until_ready(&late, &user, &live).await;
+    assert_eq!(ready_status(&replica).await, StatusCode::OK);
+    assert_eq!(ready_status(&late).await, StatusCode::OK);
     assert_eq!(
         list_status(&late, &user, &ended).await,
         StatusCode::UNAUTHORIZED
@@ -221,6 +229,21 @@ async fn a_replica_that_cannot_read_the_feed_answers_503_never_200_or_401() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(response.headers().contains_key("retry-after"));
+        let ready = Client::new()
+            .get(format!("{replica}/ready"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            ready.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "/ready agrees"
+        );
+        let problem: serde_json::Value = ready.json().await.unwrap();
+        assert!(
+            problem["detail"].as_str().unwrap().contains("session feed"),
+            "{problem}"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }

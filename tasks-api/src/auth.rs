@@ -46,9 +46,10 @@ async fn owner(request: &HttpRequest) -> Result<Owner, ApiError> {
     let identity = authenticate(request).await?;
     if let Some(ended) = request.app_data::<web::Data<EndedSessions>>() {
         ended
-            .check(identity.session.as_deref())
+            .check(identity.session.as_deref(), &identity.subject)
             .map_err(|refusal| match refusal {
                 Refusal::Ended => Unauthenticated::SESSION_ENDED.into(),
+                Refusal::AccountDeleted => Unauthenticated::ACCOUNT_DELETED.into(),
                 Refusal::NoSession => Unauthenticated::NO_SESSION.into(),
                 Refusal::Unknown { retry_after } => ApiError::SessionsUnknown { retry_after },
             })?;

@@ -34,6 +34,8 @@ diesel::table! {
     task_lists (user_id) {
         user_id -> Text,
         version -> BigInt,
+        /// Set, for good, when the user's account deletion is applied: writes are refused.
+        deleted -> Bool,
     }
 }
 
@@ -69,7 +71,45 @@ struct Changes {
     updated_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConnection, owner: &Owner, task: NewTask) -> Result<Task, DbError> {
+/// A write refused because its owner's account has been deleted.
+#[derive(Debug)]
+pub struct AccountDeleted;
+
+/// What a write gives: its result, or its refusal for a deleted account.
+pub type Written<T> = Result<Result<T, AccountDeleted>, DbError>;
+
+/// Runs `write` for `owner` in the caller's transaction once it holds the owner's row in
+/// `task_lists`, unless the account's deletion has been applied. Every write takes the row first,
+/// and so does a deletion, so that on PostgreSQL (whose default isolation alone would let a write
+/// land after the deletion's `DELETE` has looked) a write and a deletion that overlap run one
+/// after the other: the write first, and its task goes with the rest, or the deletion first, and
+/// the write is refused. SQLite has one writer at a time.
+fn for_live_account<T>(
+    conn: &mut DbConnection,
+    owner: &Owner,
+    write: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
+) -> Written<T> {
+    use task_lists::dsl as l;
+    // A user with no row yet gets one at version 0, which is what a list without one reads as.
+    let deleted = database::on_backend!(conn => diesel::insert_into(l::task_lists)
+        .values((l::user_id.eq(owner.user_id()), l::version.eq(0)))
+        .on_conflict(l::user_id)
+        .do_update()
+        // Changes nothing, but takes the row until the transaction ends.
+        .set(l::deleted.eq(l::deleted))
+        .returning(l::deleted)
+        .get_result(conn))?;
+    if deleted {
+        return Ok(Err(AccountDeleted));
+    }
+    write(conn).map(Ok)
+}
+
+pub fn insert(conn: &mut DbConnection, owner: &Owner, task: NewTask) -> Written<Task> {
+    for_live_account(conn, owner, |conn| insert_row(conn, owner, task))
+}
+
+fn insert_row(conn: &mut DbConnection, owner: &Owner, task: NewTask) -> Result<Task, DbError> {
     let now = database::now();
     let row = NewRow {
         user_id: owner.user_id().to_owned(),
@@ -145,6 +185,15 @@ pub fn update(
     owner: &Owner,
     id: TaskId,
     changes: TaskChanges,
+) -> Written<Task> {
+    for_live_account(conn, owner, |conn| update_row(conn, owner, id, changes))
+}
+
+fn update_row(
+    conn: &mut DbConnection,
+    owner: &Owner,
+    id: TaskId,
+    changes: TaskChanges,
 ) -> Result<Task, DbError> {
     if changes.is_empty() {
         return get(conn, owner, id);
@@ -163,26 +212,30 @@ pub fn update(
     .get_result(conn))?)
 }
 
-pub fn toggle(conn: &mut DbConnection, owner: &Owner, id: TaskId) -> Result<Task, DbError> {
-    let now = database::now();
-    Ok(database::on_backend!(conn => diesel::update(
-        tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(owner.user_id())))
-    )
-    .set((
-        tasks::completed.eq(diesel::dsl::not(tasks::completed)),
-        tasks::updated_at.eq(now),
-    ))
-    .returning(Task::as_returning())
-    .get_result(conn))?)
+pub fn toggle(conn: &mut DbConnection, owner: &Owner, id: TaskId) -> Written<Task> {
+    for_live_account(conn, owner, |conn| {
+        let now = database::now();
+        Ok(database::on_backend!(conn => diesel::update(
+            tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(owner.user_id())))
+        )
+        .set((
+            tasks::completed.eq(diesel::dsl::not(tasks::completed)),
+            tasks::updated_at.eq(now),
+        ))
+        .returning(Task::as_returning())
+        .get_result(conn))?)
+    })
 }
 
 /// Whether a task was deleted (false: there was no such task of this user).
-pub fn delete(conn: &mut DbConnection, owner: &Owner, id: TaskId) -> Result<bool, DbError> {
-    let deleted = database::on_backend!(conn => diesel::delete(
-        tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(owner.user_id())))
-    )
-    .execute(conn))?;
-    Ok(deleted == 1)
+pub fn delete(conn: &mut DbConnection, owner: &Owner, id: TaskId) -> Written<bool> {
+    for_live_account(conn, owner, |conn| {
+        let deleted = database::on_backend!(conn => diesel::delete(
+            tasks::table.filter(tasks::id.eq(id.0).and(tasks::user_id.eq(owner.user_id())))
+        )
+        .execute(conn))?;
+        Ok(deleted == 1)
+    })
 }
 
 diesel::table! {
@@ -193,17 +246,30 @@ diesel::table! {
     }
 }
 
-/// Deletes the tasks of each account in `deleted` not applied yet, and records how far the
-/// feed is applied, in one transaction: whichever replica gets there first does it, and a
-/// restart in the middle leaves it either done or still to do.
+/// Marks the list of each account in `deleted` not applied yet, so that no write for it
+/// succeeds from then on, deletes its tasks, and records how far the feed is applied, in one
+/// transaction: whichever replica gets there first does it, and a restart in the middle leaves it
+/// either done or still to do. The mark comes first: it waits for the writes that hold the list
+/// to commit, and the `DELETE` after it sees their tasks.
 pub fn apply_deletions(conn: &mut DbConnection, deleted: &[DeletedAccount]) -> Result<(), DbError> {
     use deletions_applied::dsl as applied;
+    use task_lists::dsl as l;
     conn.transaction(|conn| {
         let done: i64 = database::on_backend!(conn => applied::deletions_applied
             .find(1)
             .select(applied::seq)
             .first(conn))?;
         for account in deleted.iter().filter(|account| account.seq() > done) {
+            database::on_backend!(conn => diesel::insert_into(l::task_lists)
+                .values((
+                    l::user_id.eq(account.user_id()),
+                    l::version.eq(0),
+                    l::deleted.eq(true),
+                ))
+                .on_conflict(l::user_id)
+                .do_update()
+                .set(l::deleted.eq(true))
+                .execute(conn))?;
             database::on_backend!(conn => diesel::delete(
                 tasks::table.filter(tasks::user_id.eq(account.user_id())),
             )

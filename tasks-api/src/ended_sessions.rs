@@ -2,11 +2,13 @@
 //! (`GET /internal/session-ends`) without reading the issuer's database. A [`Follower`] reads the
 //! feed every second; the auth middleware asks [`EndedSessions::check`] of every token.
 //!
-//! A session is remembered until no token of it can be accepted any more (`forget_after`), so
-//! the memory is bounded by the sessions that end within one token lifetime. An account's
-//! deletion deletes its tasks before the feed is read past it (`db::apply_deletions`). When the
-//! feed has not been read for longer than the staleness bound, a token whose session is not known
-//! to have ended gets 503 rather than 401 or a pass: tasks-api cannot tell.
+//! A session is remembered until no token of it can be accepted any more (`forget_after`), and so
+//! is a deleted account, whose every token is refused, whatever its session: the memory is
+//! bounded by the sessions that end and the accounts deleted within one token lifetime. An
+//! account's deletion deletes its tasks, and bars any later write, before the feed is read past
+//! it (`db::apply_deletions`). When the feed has not been read for longer than the staleness
+//! bound, a token whose session is not known to have ended gets 503 rather than 401 or a pass:
+//! tasks-api cannot tell.
 
 use crate::db;
 use database::Pool;
@@ -31,6 +33,8 @@ const FORGET_EVERY: i64 = 60;
 pub enum Refusal {
     /// The session ended.
     Ended,
+    /// The account was deleted.
+    AccountDeleted,
     /// The token names no session, and tasks-api checks sessions.
     NoSession,
     /// The feed has not been read for too long (or not yet): try again after this many seconds.
@@ -70,6 +74,8 @@ fn deleted_accounts(page: &FeedPage) -> Vec<DeletedAccount> {
 struct State {
     /// Ended sessions, each with when it may be forgotten (seconds since the epoch).
     ended: HashMap<String, i64>,
+    /// Deleted accounts' ids, each with when it may be forgotten.
+    deleted: HashMap<String, i64>,
     /// The last `seq` read.
     cursor: i64,
     /// When the feed was last read to its end.
@@ -91,17 +97,32 @@ impl EndedSessions {
         }
     }
 
-    /// Whether a token of `session` may be served now.
-    pub fn check(&self, session: Option<&str>) -> Result<(), Refusal> {
+    /// Whether a token of `session`, for the account `subject`, may be served now.
+    pub fn check(&self, session: Option<&str>, subject: &str) -> Result<(), Refusal> {
         let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        if state.deleted.contains_key(subject) {
+            return Err(Refusal::AccountDeleted);
+        }
         let session = session.ok_or(Refusal::NoSession)?;
         if state.ended.contains_key(session) {
             return Err(Refusal::Ended);
         }
-        match state.read_at {
-            Some(read_at) if read_at.elapsed() <= self.max_staleness => Ok(()),
-            _ => Err(Refusal::Unknown { retry_after: 1 }),
+        if self.fresh(&state) {
+            Ok(())
+        } else {
+            Err(Refusal::Unknown { retry_after: 1 })
         }
+    }
+
+    /// Whether the feed has been read lately enough for a live session's token to be served.
+    pub fn is_fresh(&self) -> bool {
+        self.fresh(&self.state.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn fresh(&self, state: &State) -> bool {
+        state
+            .read_at
+            .is_some_and(|read_at| read_at.elapsed() <= self.max_staleness)
     }
 
     /// How many ended sessions are remembered.
@@ -122,15 +143,22 @@ impl EndedSessions {
     fn learn(&self, page: &FeedPage, now_unix: i64) {
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         for end in &page.ends {
-            if let Some(session) = &end.session_id {
-                state.ended.insert(session.clone(), end.forget_after);
+            match &end.session_id {
+                Some(session) => {
+                    state.ended.insert(session.clone(), end.forget_after);
+                }
+                // The feed keeps a deletion for good; only one with tokens left is remembered.
+                None if end.forget_after > now_unix => {
+                    state.deleted.insert(end.user_id.clone(), end.forget_after);
+                }
+                None => {}
             }
             state.cursor = state.cursor.max(end.seq);
         }
         if now_unix >= state.forgotten_at + FORGET_EVERY {
-            state
-                .ended
-                .retain(|_, forget_after| *forget_after > now_unix);
+            let unexpired = |_: &String, forget_after: &mut i64| *forget_after > now_unix;
+            state.ended.retain(unexpired);
+            state.deleted.retain(unexpired);
             state.forgotten_at = now_unix;
         }
         if !page.more {
@@ -268,22 +296,22 @@ mod tests {
     fn nothing_is_served_until_the_feed_has_been_read_to_its_end() {
         let ended = EndedSessions::new(Duration::from_secs(60));
         assert!(matches!(
-            ended.check(Some("s")),
+            ended.check(Some("s"), "someone"),
             Err(Refusal::Unknown { .. })
         ));
         ended.learn(&page(&[(1, Some("gone"), 2_000)], true), 1_000);
         assert!(matches!(
-            ended.check(Some("s")),
+            ended.check(Some("s"), "someone"),
             Err(Refusal::Unknown { .. })
         ));
         assert_eq!(
-            ended.check(Some("gone")),
+            ended.check(Some("gone"), "someone"),
             Err(Refusal::Ended),
             "known already"
         );
         ended.learn(&page(&[], false), 1_000);
-        assert_eq!(ended.check(Some("s")), Ok(()));
-        assert_eq!(ended.check(None), Err(Refusal::NoSession));
+        assert_eq!(ended.check(Some("s"), "someone"), Ok(()));
+        assert_eq!(ended.check(None, "someone"), Err(Refusal::NoSession));
     }
 
     #[test]
@@ -301,8 +329,8 @@ mod tests {
             1_000,
         );
         assert_eq!(ended.cursor(), 7);
-        assert_eq!(ended.check(Some("a")), Err(Refusal::Ended));
-        assert_eq!(ended.check(Some("b")), Err(Refusal::Ended));
+        assert_eq!(ended.check(Some("a"), "someone"), Err(Refusal::Ended));
+        assert_eq!(ended.check(Some("b"), "someone"), Err(Refusal::Ended));
         assert_eq!(
             ended.remembered(),
             2,
@@ -311,11 +339,28 @@ mod tests {
         ended.learn(&page(&[], false), 2_500);
         assert_eq!(ended.remembered(), 1);
         assert_eq!(
-            ended.check(Some("a")),
+            ended.check(Some("a"), "someone"),
             Ok(()),
             "its tokens have expired anyway"
         );
-        assert_eq!(ended.check(Some("b")), Err(Refusal::Ended));
+        assert_eq!(ended.check(Some("b"), "someone"), Err(Refusal::Ended));
+    }
+
+    #[test]
+    fn a_deleted_accounts_every_token_is_refused_until_they_expire_then_forgotten() {
+        let ended = EndedSessions::new(Duration::from_secs(60));
+        // `page` writes every entry for the user "u"; a deletion long expired is not taken in.
+        ended.learn(&page(&[(1, None, 500), (2, None, 2_000)], false), 1_000);
+        assert_eq!(ended.check(Some("any"), "u"), Err(Refusal::AccountDeleted));
+        assert_eq!(ended.check(None, "u"), Err(Refusal::AccountDeleted));
+        assert_eq!(ended.check(Some("any"), "someone"), Ok(()));
+        ended.learn(&page(&[], false), 2_100);
+        assert_eq!(
+            ended.check(Some("any"), "u"),
+            Ok(()),
+            "its tokens have expired"
+        );
+        assert!(ended.state.read().unwrap().deleted.is_empty(), "forgotten");
     }
 
     #[test]
@@ -323,9 +368,9 @@ mod tests {
         let ended = EndedSessions::new(Duration::ZERO);
         ended.learn(&page(&[(1, Some("gone"), i64::MAX)], false), 0);
         std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(ended.check(Some("gone")), Err(Refusal::Ended));
+        assert_eq!(ended.check(Some("gone"), "someone"), Err(Refusal::Ended));
         assert_eq!(
-            ended.check(Some("live")),
+            ended.check(Some("live"), "someone"),
             Err(Refusal::Unknown { retry_after: 1 })
         );
     }

@@ -44,6 +44,14 @@ impl From<DbError> for ApiError {
     }
 }
 
+/// A write for an account whose deletion tasks-api applied while the write was on its way: the
+/// token no longer speaks for anyone.
+impl From<crate::db::AccountDeleted> for ApiError {
+    fn from(_: crate::db::AccountDeleted) -> Self {
+        Unauthenticated::ACCOUNT_DELETED.into()
+    }
+}
+
 impl From<serde_json::Error> for ApiError {
     fn from(e: serde_json::Error) -> Self {
         ApiError::Internal(format!("cannot write JSON: {e}"))

@@ -112,7 +112,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let task = NewTask::try_from(body.0)?;
     let writer = owner.clone();
-    let task = database::write(&api.pool, move |conn| db::insert(conn, &writer, task)).await?;
+    let task = database::write(&api.pool, move |conn| db::insert(conn, &writer, task)).await??;
     // Nothing between the commit and the answer may fail: a subject holding a control
     // character or a space would be an invalid header value (a 500 for a task that was saved).
     let location = format!(
@@ -188,7 +188,7 @@ pub async fn update(
     let task = database::write(&api.pool, move |conn| {
         db::update(conn, &writer, id, changes)
     })
-    .await?;
+    .await??;
     Ok(HttpResponse::Ok().json(TaskView::new(&owner, &task)))
 }
 
@@ -208,7 +208,7 @@ pub async fn delete(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let id = task_id(&path.1)?;
-    let deleted = database::write(&api.pool, move |conn| db::delete(conn, &owner, id)).await?;
+    let deleted = database::write(&api.pool, move |conn| db::delete(conn, &owner, id)).await??;
     if !deleted {
         return Err(ApiError::TaskNotFound);
     }
@@ -235,6 +235,6 @@ pub async fn toggle(
 ) -> Result<HttpResponse, ApiError> {
     let id = task_id(&path.1)?;
     let writer = owner.clone();
-    let task = database::write(&api.pool, move |conn| db::toggle(conn, &writer, id)).await?;
+    let task = database::write(&api.pool, move |conn| db::toggle(conn, &writer, id)).await??;
     Ok(HttpResponse::Ok().json(TaskView::new(&owner, &task)))
 }

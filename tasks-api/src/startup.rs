@@ -9,7 +9,7 @@ use crate::{auth, routes};
 use actix_web::middleware::from_fn;
 use actix_web::web;
 use database::Pool;
-use service::{Databases, Service, StartupError};
+use service::{Readiness, Service, StartupError};
 use shared::config::ConfigError;
 use shared::jwks::{JwksCache, JwksUrl};
 use shared::token::{Verifier, VerifyingKey};
@@ -31,9 +31,20 @@ impl TasksApi {
         })
     }
 
-    /// What tasks-api's `/ready` checks.
-    pub fn databases(&self) -> Databases {
-        Databases::default().with(self.pool.clone(), &MIGRATIONS)
+    /// What tasks-api's `/ready` checks: its database, and with a session feed, that it has
+    /// read it lately enough to serve a token.
+    pub fn readiness(&self, ended: Option<&Arc<EndedSessions>>) -> Readiness {
+        let readiness = Readiness::default().database(self.pool.clone(), &MIGRATIONS);
+        match ended {
+            Some(ended) => {
+                let ended = ended.clone();
+                readiness.check(
+                    "The session feed has not been read lately: no token can be served",
+                    move || ended.is_fresh(),
+                )
+            }
+            None => readiness,
+        }
     }
 }
 
@@ -136,13 +147,14 @@ pub async fn build(config: Config) -> Result<Service, StartupError> {
         let source = Box::new(HttpFeed::new(feed.url, &feed.secret));
         let follower = Follower::new(ended.clone(), source, api.pool.clone());
         actix_rt::spawn(Arc::new(follower).follow());
-        web::Data::from(ended)
+        ended
     });
-    let databases = api.databases();
+    let readiness = api.readiness(ended.as_ref());
+    let ended = ended.map(web::Data::from);
     Ok(Service::bind(
         &listen,
         ApiDoc::openapi(),
-        databases,
+        readiness,
         move |cfg| {
             cfg.app_data(api.clone())
                 .app_data(verifier.clone())

@@ -630,14 +630,14 @@ where
 /// latencies of a fifth of a second and more: bench/RESULTS.md) and a durable commit costs an
 /// fsync, so each write waiting when a commit starts
 /// joins it: one transaction, one fsync, with each write in its own savepoint so that one that
-/// fails is undone alone. On PostgreSQL each write is its own call.
+/// fails is undone alone. On PostgreSQL each write is a transaction of its own.
 pub async fn write<T, F>(pool: &Pool, f: F) -> Result<T, DbError>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
     T: Send + 'static,
 {
     let Some(queue) = &pool.writes else {
-        return run(pool, f).await;
+        return run(pool, move |conn| conn.transaction(f)).await;
     };
     let (answer, answered) = tokio::sync::oneshot::channel();
     let job: Job = Box::new(move |conn| {

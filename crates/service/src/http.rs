@@ -386,6 +386,8 @@ impl Unauthenticated {
     pub const INVALID: Self = Self::InvalidToken("The token is invalid or expired");
     /// A valid token whose session has ended.
     pub const SESSION_ENDED: Self = Self::InvalidToken("This session has ended");
+    /// A valid token of an account that has been deleted.
+    pub const ACCOUNT_DELETED: Self = Self::InvalidToken("This account has been deleted");
     /// A valid token that names no session, to a service that checks sessions.
     pub const NO_SESSION: Self = Self::InvalidToken("The token belongs to no session");
 

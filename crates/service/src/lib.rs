@@ -8,7 +8,7 @@ pub mod http;
 mod server;
 pub mod text;
 
-pub use server::{Databases, Service};
+pub use server::{Readiness, Service};
 use std::process::ExitCode;
 
 /// Why a service could not start; the message names what to fix.

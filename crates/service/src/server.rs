@@ -6,31 +6,59 @@ use crate::http::{self, FieldError, Problem};
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::TcpListener;
+use std::sync::Arc;
 use utoipa::OpenApi;
 
-/// The databases whose readiness is the service's: each must answer with every migration applied.
+/// Whether a service has now what it needs to serve: its databases, each answering with every
+/// migration applied, and whatever else it names (tasks-api: a recent read of the session feed).
 #[derive(Clone, Default)]
-pub struct Databases(Vec<(database::Pool, &'static database::Migrations)>);
+pub struct Readiness {
+    databases: Vec<(database::Pool, &'static database::Migrations)>,
+    checks: Vec<(&'static str, Check)>,
+}
 
-impl Databases {
-    pub fn with(mut self, pool: database::Pool, migrations: &'static database::Migrations) -> Self {
-        self.0.push((pool, migrations));
+/// A condition besides the databases: whether it holds now.
+type Check = Arc<dyn Fn() -> bool + Send + Sync>;
+
+impl Readiness {
+    pub fn database(
+        mut self,
+        pool: database::Pool,
+        migrations: &'static database::Migrations,
+    ) -> Self {
+        self.databases.push((pool, migrations));
         self
     }
 
-    /// These databases and `others`: for a process that serves more than one service.
-    pub fn and(mut self, others: Databases) -> Self {
-        self.0.extend(others.0);
+    /// Another condition: `ready` tells whether it holds now, and `/ready` answers `unready` as
+    /// its 503's detail while it does not.
+    pub fn check(
+        mut self,
+        unready: &'static str,
+        ready: impl Fn() -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.checks.push((unready, Arc::new(ready)));
         self
     }
 
-    async fn ready(&self) -> bool {
-        for (pool, migrations) in &self.0 {
+    /// These conditions and `others`: for a process that serves more than one service.
+    pub fn and(mut self, others: Readiness) -> Self {
+        self.databases.extend(others.databases);
+        self.checks.extend(others.checks);
+        self
+    }
+
+    /// Why the service cannot serve now, or `None` when it can.
+    async fn unready(&self) -> Option<&'static str> {
+        for (pool, migrations) in &self.databases {
             if !database::ready(pool, migrations).await {
-                return false;
+                return Some("The database is not ready");
             }
         }
-        true
+        self.checks
+            .iter()
+            .find(|(_, ready)| !ready())
+            .map(|(unready, _)| *unready)
     }
 }
 
@@ -41,17 +69,17 @@ async fn health() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// Whether every database answers and every migration is applied.
+/// Whether the service can serve now: every database answers with every migration applied, and
+/// whatever else it needs holds.
 #[utoipa::path(get, path = "/ready", tag = "operations",
     responses(
         (status = 200, description = "Ready to serve"),
-        (status = 503, description = "A database is not ready", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not ready: the detail says what is missing", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn ready(databases: web::Data<Databases>) -> Result<HttpResponse, Problem> {
-    if databases.ready().await {
-        Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
-    } else {
-        Err(Problem::unavailable("The database is not ready", 2))
+async fn ready(readiness: web::Data<Readiness>) -> Result<HttpResponse, Problem> {
+    match readiness.unready().await {
+        None => Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))),
+        Some(unready) => Err(Problem::unavailable(unready, 2)),
     }
 }
 
@@ -76,7 +104,7 @@ impl Service {
     pub fn bind<F>(
         listen: &Listen,
         mut document: utoipa::openapi::OpenApi,
-        databases: Databases,
+        readiness: Readiness,
         configure: F,
     ) -> std::io::Result<Self>
     where
@@ -84,7 +112,7 @@ impl Service {
     {
         document.merge(Operations::openapi());
         let document = web::Data::new(document);
-        let databases = web::Data::new(databases);
+        let readiness = web::Data::new(readiness);
         let cors_origins = listen.cors_origins.clone();
         let listener = TcpListener::bind((listen.host.as_str(), listen.port))?;
         let port = listener.local_addr()?.port();
@@ -96,7 +124,7 @@ impl Service {
                 .wrap(http::security_headers())
                 .app_data(http::payload_config())
                 .app_data(document.clone())
-                .app_data(databases.clone())
+                .app_data(readiness.clone())
                 // Resources rather than `App::route`, whose method guard would turn another
                 // method into a 404 instead of a 405; the services' own routes do the same.
                 .service(web::resource("/health").route(web::get().to(health)))

@@ -161,6 +161,11 @@ async fn one_session_is_ended_by_id_and_only_the_users_own() {
     assert_problem(end(&bob, &sid(&a).await).await, 404).await;
     assert!(app.live(&a).await, "bob cannot end ada's session");
     assert_problem(end(&a, "no-such-session").await, 404).await;
+    // Not session ids at all: refused before any query, on PostgreSQL (which refuses a NUL in
+    // text) as on SQLite.
+    for odd in ["%00", "a%00b", "%20", "%E2%80%8B", &"s".repeat(129)] {
+        assert_problem(end(&a, odd).await, 404).await;
+    }
     assert_eq!(end(&a, &sid(&b).await).await.status().as_u16(), 204);
     assert!(!app.live(&b).await);
     assert!(app.live(&a).await);
@@ -388,5 +393,88 @@ async fn the_feed_lists_ended_sessions_in_order_to_its_credential_only() {
 #[actix_rt::test]
 async fn without_a_credential_configured_there_is_no_feed() {
     let app = spawn_app().await;
-    assert_problem(feed(&app, 0, Some(FEED_SECRET)).await, 404).await;
+    let problem = assert_problem(feed(&app, 0, Some(FEED_SECRET)).await, 404).await;
+    assert_eq!(
+        problem["detail"], "No such resource",
+        "as any unknown path: nothing of the settings"
+    );
+}
+
+/// A token signed with the issuer's own secret whose `sub` or `sid` no session can have.
+fn odd_token(sub: &str, sid: &str) -> String {
+    let settings = shared::token::TokenConfig {
+        better_auth_secret: Some(SECRET.into()),
+        ..Default::default()
+    }
+    .check(None)
+    .unwrap();
+    let subject = shared::mint::TokenSubject {
+        id: sub,
+        email: "ada@example.com",
+        name: "Ada",
+        session: sid,
+    };
+    shared::mint::Signer::with_secret(&settings, settings.secret.as_ref().unwrap())
+        .encode(subject, chrono::Utc::now())
+        .unwrap()
+        .token
+}
+
+#[actix_rt::test]
+async fn a_signed_token_with_a_nul_or_an_unusable_sid_gets_401_before_any_query() {
+    let app = spawn_app().await;
+    let token = ada(&app).await;
+    let (user, session) = {
+        let identity = verifier().decode(&token).await.unwrap();
+        (identity.subject, identity.session.unwrap())
+    };
+    assert!(
+        app.live(&odd_token(&user, &session)).await,
+        "the odd_token is well made"
+    );
+    for (name, odd) in [
+        (
+            "a NUL in the subject",
+            odd_token(&format!("{user}\0"), &session),
+        ),
+        (
+            "a NUL in the sid",
+            odd_token(&user, &format!("{session}\0")),
+        ),
+        ("a blank sid", odd_token(&user, " ")),
+        ("an invisible sid", odd_token(&user, "\u{200B}")),
+    ] {
+        for (method, path) in [
+            (Method::GET, "/account"),
+            (Method::GET, "/account/sessions"),
+        ] {
+            let response = app.call(method.clone(), path, Some(&odd), None).await;
+            assert_eq!(response.status().as_u16(), 401, "{method} {path}: {name}");
+            assert_problem(response, 401).await;
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn the_routes_that_check_a_password_share_sign_ins_limit_per_address() {
+    let app = spawn_app_with(&[("RATE_LIMIT_PER_MINUTE", "1"), ("RATE_LIMIT_BURST", "3")]).await;
+    let token = ada(&app).await;
+    // The sign-up took one of the three; a sign-in takes the second.
+    assert_eq!(app.signin_status("ada@example.com", PASSWORD).await, 200);
+    let change = |current: &str| {
+        let body = json!({"current_password": current, "new_password": "another good password"});
+        app.call(Method::PUT, "/account/password", Some(&token), Some(body))
+    };
+    assert_problem(change("a wrong guess").await, 403).await;
+    let limited = change(PASSWORD).await;
+    assert_eq!(limited.status().as_u16(), 429, "the fourth, right or not");
+    assert!(limited.headers().contains_key("retry-after"));
+    let body = json!({"password": PASSWORD});
+    let deletion = app.call(Method::DELETE, "/account", Some(&token), Some(body));
+    assert_problem(deletion.await, 429).await;
+    assert_eq!(
+        app.signin_status("ada@example.com", PASSWORD).await,
+        429,
+        "counted with sign-in"
+    );
 }

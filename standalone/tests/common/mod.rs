@@ -107,6 +107,16 @@ pub async fn sign_in(issuer: &str, email: &str) -> (String, String) {
     )
 }
 
+/// What `service`'s `/ready` answers.
+pub async fn ready_status(service: &str) -> StatusCode {
+    Client::new()
+        .get(format!("{service}/ready"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 pub async fn list_status(replica: &str, user: &str, token: &str) -> StatusCode {
     Client::new()
         .get(format!("{replica}/api/{user}/tasks"))

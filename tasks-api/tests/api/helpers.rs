@@ -30,11 +30,16 @@ pub fn token_settings() -> TokenSettings {
 
 /// A token as the issuer would mint it for `user_id`.
 pub fn token_for(user_id: &str) -> String {
+    token_of_session(user_id, "5f0c2d1e-3b4a-4c6d-8e9f-a0b1c2d3e4f5")
+}
+
+/// A token signed as the issuer signs, for `user_id` and naming `session`, whatever they hold.
+pub fn token_of_session(user_id: &str, session: &str) -> String {
     let subject = TokenSubject {
         id: user_id,
         email: "someone@example.com",
         name: "Someone",
-        session: "5f0c2d1e-3b4a-4c6d-8e9f-a0b1c2d3e4f5",
+        session,
     };
     let settings = token_settings();
     Signer::with_secret(&settings, settings.secret.as_ref().unwrap())

@@ -201,6 +201,36 @@ async fn odd_tokens_and_headers_get_401_on_every_route() {
 }
 
 #[actix_rt::test]
+async fn a_signed_token_with_a_nul_or_an_unusable_sid_gets_401_before_any_query() {
+    let app = spawn_app().await;
+    let id = app.create_task("ada", "Ada's").await["id"].to_string();
+    let cases = [
+        ("a NUL in the subject", token_for("ada\0"), "ada%00"),
+        ("a NUL in the sid", token_of_session("ada", "s\0"), "ada"),
+        ("a blank sid", token_of_session("ada", " "), "ada"),
+        ("an empty sid", token_of_session("ada", ""), "ada"),
+        (
+            "an invisible sid",
+            token_of_session("ada", "\u{200B}"),
+            "ada",
+        ),
+    ];
+    for (name, token, user) in cases {
+        for (method, path) in routes(&id) {
+            let path = path.replacen("/api/ada/", &format!("/api/{user}/"), 1);
+            let response = app
+                .request(method.clone(), &path, Some(&token))
+                .json(&json!({"title": "x"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 401, "{method} {path}: {name}");
+            assert_problem(response, 401).await;
+        }
+    }
+}
+
+#[actix_rt::test]
 async fn a_large_header_that_is_not_the_token_is_ignored() {
     let app = spawn_app().await;
     let response = app

@@ -71,6 +71,14 @@ async fn any_subject_gets_a_location_that_leads_back_to_its_task() {
         assert_eq!(read.status().as_u16(), 200, "{subject:?}: {location}");
         assert_eq!(read.json::<Value>().await.unwrap(), created);
     }
+    // But a NUL, which PostgreSQL refuses in text: the token names no one.
+    let response = app
+        .request(Method::POST, "/api/a%00b/tasks", Some(&token_for("a\0b")))
+        .json(&json!({"title": "Mine"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
 }
 
 #[actix_rt::test]

@@ -1,0 +1,1 @@
+ALTER TABLE task_lists DROP COLUMN deleted;

@@ -9,9 +9,9 @@
 #   deploy/ci-topology.sh
 #
 # Needs a PostgreSQL server at 127.0.0.1:5432 where user postgres may connect (trust), or
-# PGHOST/PGPORT/PGUSER/PGPASSWORD naming another superuser. Installs nginx and docker-compose
-# with apt-get when they are missing. Every process it starts is stopped on exit; it exits
-# non-zero when any step fails.
+# PGHOST/PGPORT/PGUSER/PGPASSWORD naming another superuser. Installs nginx, envsubst and
+# docker-compose with apt-get when they are missing. Every process it starts is stopped on exit;
+# it exits non-zero when any step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -258,6 +258,7 @@ cargo build --release --locked -p issuer -p tasks-api -p e2e
 # ---------------------------------------------------------------------------------------------
 step "nginx configuration from $TEMPLATE"
 need_package nginx nginx
+need_package envsubst gettext-base
 for pair in "${proxy_env[@]}"; do
     export "${pair?}"
 done

@@ -85,37 +85,42 @@ pub enum Changed {
     Session,
 }
 
-/// Takes the user's row until the transaction ends, and checks that the account's password is
-/// still the one verified at `password_version`. Every transaction that starts or ends a user's
-/// sessions or changes their password takes the row first, so that on PostgreSQL they run one
-/// after another for each user: its default isolation would let two of them read the same state
-/// and both act on it. SQLite has one writer at a time, and a transaction whose reads another
-/// writer has changed since fails when it writes, rather than writing on stale reads.
-fn lock_user(
-    conn: &mut DbConnection,
-    user_id: &str,
-    password_version: Option<i32>,
-) -> Result<Result<(), Changed>, DbError> {
+/// Takes the user's row until the transaction ends, and returns its password's version, or
+/// `None` when the account is gone. Every transaction that starts or ends a user's sessions or
+/// changes their password takes the row first, so that on PostgreSQL they run one after another
+/// for each user: its default isolation would let two of them read the same state and both act
+/// on it. SQLite has one writer at a time, and a transaction whose reads another writer has
+/// changed since fails when it writes, rather than writing on stale reads.
+fn lock_user(conn: &mut DbConnection, user_id: &str) -> Result<Option<i32>, DbError> {
     let query = users::table.find(user_id).select(users::password_version);
-    let current: Option<i32> = match conn {
+    Ok(match conn {
         DbConnection::Postgresql(conn) => query.for_no_key_update().first(conn).optional()?,
         DbConnection::Sqlite(conn) => query.first(conn).optional()?,
-    };
-    Ok(match (current, password_version) {
-        (None, _) => Err(Changed::Account),
-        (Some(current), Some(checked)) if current != checked => Err(Changed::Password),
-        _ => Ok(()),
     })
 }
 
-/// [`lock_user`], for an action of the signed-in: the session `asking` must be live too.
+/// [`lock_user`], checking that the account's password is still the one verified at
+/// `password_version`.
+fn lock_unchanged(
+    conn: &mut DbConnection,
+    user_id: &str,
+    password_version: i32,
+) -> Result<Result<(), Changed>, DbError> {
+    Ok(match lock_user(conn, user_id)? {
+        None => Err(Changed::Account),
+        Some(current) if current != password_version => Err(Changed::Password),
+        Some(_) => Ok(()),
+    })
+}
+
+/// [`lock_unchanged`], for an action of the signed-in: the session `asking` must be live too.
 fn lock_for_session(
     conn: &mut DbConnection,
     user_id: &str,
     asking: &str,
     password_version: i32,
 ) -> Result<Result<(), Changed>, DbError> {
-    if let Err(changed) = lock_user(conn, user_id, Some(password_version))? {
+    if let Err(changed) = lock_unchanged(conn, user_id, password_version)? {
         return Ok(Err(changed));
     }
     Ok(live_session(conn, user_id, asking, database::now())?
@@ -311,7 +316,7 @@ pub fn start_session(
 ) -> Result<Result<usize, Changed>, DbError> {
     use sessions::dsl as s;
     conn.transaction(|conn| {
-        if let Err(changed) = lock_user(conn, &session.user_id, Some(password_version))? {
+        if let Err(changed) = lock_unchanged(conn, &session.user_id, password_version)? {
             return Ok(Err(changed));
         }
         database::on_backend!(conn => diesel::delete(
@@ -381,7 +386,7 @@ pub fn end_sessions(
     use sessions::dsl as s;
     conn.transaction(|conn| {
         // Taken for its order, not to check anything: the sessions end whatever the account.
-        let _ = lock_user(conn, user_id, None)?;
+        lock_user(conn, user_id)?;
         take_feed_turn(conn)?;
         let ended: Vec<(String, NaiveDateTime)> = database::on_backend!(conn => {
             let query = diesel::delete(s::sessions.filter(s::user_id.eq(user_id))).into_boxed();

@@ -127,12 +127,17 @@ impl TestApp {
     }
 }
 
-pub fn verifier() -> shared::token::Verifier {
-    let settings = shared::token::TokenConfig {
+/// The token settings of the test issuer: HS256 with its secret.
+pub fn token_settings() -> shared::token::TokenSettings {
+    shared::token::TokenConfig {
         better_auth_secret: Some(SECRET.into()),
         ..Default::default()
     }
     .check(None)
-    .unwrap();
+    .unwrap()
+}
+
+pub fn verifier() -> shared::token::Verifier {
+    let settings = token_settings();
     shared::token::Verifier::with_secret(&settings, settings.secret.as_ref().unwrap())
 }

@@ -402,12 +402,7 @@ async fn without_a_credential_configured_there_is_no_feed() {
 
 /// A token signed with the issuer's own secret whose `sub` or `sid` no session can have.
 fn odd_token(sub: &str, sid: &str) -> String {
-    let settings = shared::token::TokenConfig {
-        better_auth_secret: Some(SECRET.into()),
-        ..Default::default()
-    }
-    .check(None)
-    .unwrap();
+    let settings = token_settings();
     let subject = shared::mint::TokenSubject {
         id: sub,
         email: "ada@example.com",

@@ -11,7 +11,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use database::{DbConnection, DbError, Pool};
 use shared::keys::{KeyError, PrivateKey, jwks_document};
 use shared::mint::Signer;
-use shared::token::{SigningAlgorithm, TokenSettings, Verifier};
+use shared::token::{MAX_LEEWAY_SECONDS, SigningAlgorithm, TokenSettings, Verifier};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -22,8 +22,6 @@ const RELOAD_INTERVAL: Duration = Duration::from_secs(60);
 /// From its creation, a rotated-in key waits this long before it signs: longer than a reload
 /// plus a verifier's cache, so that no verifier meets a token from a key it cannot know yet.
 pub const ACTIVATION_DELAY: Duration = Duration::from_secs(600);
-/// The largest clock leeway a verifier may grant (`JWT_LEEWAY_SECONDS` is at most 300).
-pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 
 /// What signs now, and what verifiers may use.
 struct Current {
@@ -203,8 +201,7 @@ fn store(
 /// How long a key stays published after it stopped signing: its last token's lifetime, plus the
 /// largest leeway a verifier may grant.
 fn retention(settings: &TokenSettings) -> TimeDelta {
-    TimeDelta::seconds(settings.ttl_seconds as i64)
-        + TimeDelta::from_std(MAX_LEEWAY).unwrap_or_default()
+    TimeDelta::seconds(settings.ttl_seconds as i64) + TimeDelta::seconds(MAX_LEEWAY_SECONDS as i64)
 }
 
 /// Which of `rows` (in activation order) are published at `now`, and which one signs.

@@ -30,7 +30,7 @@ const MAX_USER_AGENT_CHARS: usize = 200;
 /// How long an ended session stays in the feed after its tokens expire: the largest leeway a
 /// verifier may grant them.
 pub fn linger() -> TimeDelta {
-    TimeDelta::from_std(crate::keys::MAX_LEEWAY).unwrap_or_default()
+    TimeDelta::seconds(shared::token::MAX_LEEWAY_SECONDS as i64)
 }
 
 /// A new session's row, with the client's user agent, shortened.

@@ -1,11 +1,12 @@
 //! The contract between the issuer and tasks-api: the claims a token carries, the token settings,
-//! the secret's configuration, the feed of ended sessions, and verifying (with the JWKS cache that verifying needs). Signing
-//! and private keys are behind the `mint` feature, which only the issuer enables. Keeping both
-//! halves in one crate is what makes "a token the issuer mints is a token tasks-api accepts" a
-//! compile-time fact.
+//! the secret's configuration, the feed of ended sessions, and verifying. Signing and private keys
+//! are behind the `mint` feature, which only the issuer enables. Keeping both halves in one crate
+//! is what makes "a token the issuer mints is a token tasks-api accepts" a compile-time fact.
+//!
+//! Fetching is plumbing and lives elsewhere: a verifier's JWKS cache in `jwks-client`, the session
+//! feed's client in tasks-api.
 
 pub mod config;
-pub mod jwks;
 #[cfg(feature = "mint")]
 pub mod keys;
 #[cfg(feature = "mint")]

@@ -2,13 +2,15 @@
 //!
 //! The issuer signs with `mint::Signer`; tasks-api sees only [`Verifier::decode`]. Which key
 //! signs and which keys verify follows from [`TokenSettings`]: HS256 with the shared secret, or an
-//! asymmetric algorithm whose public keys come from a file or a JWKS ([`crate::jwks`]).
+//! asymmetric algorithm whose public keys come from a file or from a [`KeySet`] that can change
+//! while the verifier runs (a JWKS, fetched and cached outside this crate).
 
 use crate::config::{ConfigError, Secret};
-use crate::jwks::JwksCache;
 use jsonwebtoken::jwk::KeyAlgorithm;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
 
 /// The token settings as they arrive from the environment, before they are checked.
 #[derive(Clone, Deserialize)]
@@ -135,6 +137,10 @@ impl TokenSettings {
     }
 }
 
+/// The largest clock leeway a verifier may grant (`JWT_LEEWAY_SECONDS`): an issuer keeps a key
+/// published, and a session's end announced, this long past its last token's expiry.
+pub const MAX_LEEWAY_SECONDS: u64 = 300;
+
 /// Tokens longer than this are refused before any parsing: no honest token comes near it.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
@@ -183,8 +189,11 @@ impl TokenConfig {
                 "must be between 60 and 31536000",
             ));
         }
-        if self.jwt_leeway_seconds > 300 {
-            return Err(invalid("JWT_LEEWAY_SECONDS", "must be at most 300"));
+        if self.jwt_leeway_seconds > MAX_LEEWAY_SECONDS {
+            return Err(invalid(
+                "JWT_LEEWAY_SECONDS",
+                &format!("must be at most {MAX_LEEWAY_SECONDS}"),
+            ));
         }
         Ok(TokenSettings {
             secret,
@@ -313,12 +322,20 @@ impl VerifyingKey {
     }
 }
 
+/// Public keys that can change while a verifier runs, such as an issuer's JWKS: a key is looked
+/// up by a token's `kid` at each verification (see [`pick`] for the rule).
+pub trait KeySet: Send + Sync {
+    fn find<'a>(&'a self, kid: Option<&'a str>) -> KeyLookup<'a>;
+}
+
+pub type KeyLookup<'a> = Pin<Box<dyn Future<Output = Option<VerifyingKey>> + Send + 'a>>;
+
 /// Where a verifier's keys come from.
 enum Keys {
     Secret(DecodingKey),
     /// Public keys fixed at start (`JWT_PUBLIC_KEY_FILE`).
     Fixed(Vec<VerifyingKey>),
-    Jwks(JwksCache),
+    Changing(Box<dyn KeySet>),
 }
 
 /// Verifies tokens: a configured algorithm only, signature, `exp` (required), `nbf` (when
@@ -331,8 +348,8 @@ pub struct Verifier {
     leeway: f64,
     /// Tokens already verified, by their exact text: a client sends the same token with every
     /// request, and its verdict can only change with the time, which is checked again. Kept only
-    /// where the keys cannot change (a secret, keys from a file): with a JWKS, a key that leaves
-    /// the set must stop verifying at once.
+    /// where the keys cannot change (a secret, keys from a file): with keys that change, a key that
+    /// leaves the set must stop verifying at once.
     verified: Option<std::sync::Mutex<std::collections::HashMap<Box<str>, Verified>>>,
 }
 
@@ -350,9 +367,9 @@ impl Verifier {
         Self::with_keys(settings, Keys::Fixed(keys))
     }
 
-    /// The keys of a JWKS, cached and refreshed by `cache`.
-    pub fn with_jwks(settings: &TokenSettings, cache: JwksCache) -> Self {
-        Self::with_keys(settings, Keys::Jwks(cache))
+    /// Keys that can change, such as a JWKS kept fresh by a cache.
+    pub fn with_key_set(settings: &TokenSettings, keys: impl KeySet + 'static) -> Self {
+        Self::with_keys(settings, Keys::Changing(Box::new(keys)))
     }
 
     fn with_keys(settings: &TokenSettings, keys: Keys) -> Self {
@@ -367,7 +384,7 @@ impl Verifier {
             validation.leeway = settings.leeway_seconds;
             (algorithm.jwt(), validation)
         };
-        let remembers = !matches!(keys, Keys::Jwks(_));
+        let remembers = !matches!(keys, Keys::Changing(_));
         Self {
             keys,
             leeway: settings.leeway_seconds as f64,
@@ -410,8 +427,8 @@ impl Verifier {
                 let found = pick(keys, kid()?.as_deref()).ok_or(TokenError::UnknownKey)?;
                 (&found.key, found.algorithm)
             }
-            Keys::Jwks(cache) => {
-                cached = cache
+            Keys::Changing(keys) => {
+                cached = keys
                     .find(kid()?.as_deref())
                     .await
                     .ok_or(TokenError::UnknownKey)?;
@@ -496,7 +513,7 @@ impl Verifier {
 
 /// The key a token's `kid` names; a token without one matches only a lone key.
 /// A lone key without an id (one read from a PEM file) matches any token.
-pub(crate) fn pick<'k>(keys: &'k [VerifyingKey], kid: Option<&str>) -> Option<&'k VerifyingKey> {
+pub fn pick<'k>(keys: &'k [VerifyingKey], kid: Option<&str>) -> Option<&'k VerifyingKey> {
     let named = kid.and_then(|kid| keys.iter().find(|k| k.kid.as_deref() == Some(kid)));
     named.or(match keys {
         [only] if kid.is_none() || only.kid.is_none() => Some(only),
@@ -504,8 +521,7 @@ pub(crate) fn pick<'k>(keys: &'k [VerifyingKey], kid: Option<&str>) -> Option<&'
     })
 }
 
-// The tests mint tokens to verify: `cargo test` from the workspace enables `mint`.
-#[cfg(all(test, feature = "mint"))]
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::mint::{Signer, TokenSubject};

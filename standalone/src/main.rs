@@ -8,11 +8,11 @@ use clap::Parser;
 use database::Pool;
 use issuer::Issuer;
 use issuer::sessions::SessionEndsListener;
+use jwks_client::{FetchError, FetchFuture, Fetched, JwksCache, JwksSource};
 use serde::Deserialize;
 use service::config::Listen;
 use service::{Service, StartupError};
 use shared::config::{ConfigError, Secret};
-use shared::jwks::{FetchError, FetchFuture, Fetched, JwksCache, JwksSource};
 use shared::token::{TokenConfig, Verifier};
 use std::future::Future;
 use std::pin::Pin;
@@ -135,7 +135,7 @@ async fn start(config: Config) -> Result<Service, StartupError> {
         None => {
             let source = Box::new(LocalJwks(issuer.clone()));
             let cache = JwksCache::load(source, &token.algorithms, startup_wait);
-            Verifier::with_jwks(&token, cache.await?)
+            Verifier::with_key_set(&token, cache.await?)
         }
     });
     let mut document = issuer::startup::ApiDoc::openapi();

@@ -9,9 +9,9 @@ use crate::{auth, routes};
 use actix_web::middleware::from_fn;
 use actix_web::web;
 use database::Pool;
+use jwks_client::{JwksCache, JwksUrl};
 use service::{Readiness, Service, StartupError};
 use shared::config::ConfigError;
-use shared::jwks::{JwksCache, JwksUrl};
 use shared::token::{Verifier, VerifyingKey};
 use std::sync::Arc;
 use utoipa::OpenApi;
@@ -111,7 +111,7 @@ pub async fn verifier(config: &Config) -> Result<Verifier, StartupError> {
             )
             .await
             .map_err(|e| invalid("JWKS_URL", e.to_string()))?;
-            Verifier::with_jwks(token, cache)
+            Verifier::with_key_set(token, cache)
         }
         (None, Some(PublicKeys::File(path))) => {
             let pem = std::fs::read(path).map_err(|e| {

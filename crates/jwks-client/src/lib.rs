@@ -6,9 +6,9 @@
 //! unusable: an issuer that is down, or a JWKS that is huge or malformed, never costs the keys
 //! already known.
 
-use crate::token::{SigningAlgorithm, VerifyingKey, pick};
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
+use shared::token::{KeyLookup, KeySet, SigningAlgorithm, VerifyingKey, pick};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
@@ -285,6 +285,12 @@ impl JwksCache {
     }
 }
 
+impl KeySet for JwksCache {
+    fn find<'a>(&'a self, kid: Option<&'a str>) -> KeyLookup<'a> {
+        Box::pin(JwksCache::find(self, kid))
+    }
+}
+
 async fn fetch_keys(
     source: &dyn JwksSource,
     allowed: &[Algorithm],
@@ -298,17 +304,16 @@ async fn fetch_keys(
     ))
 }
 
-// The tests mint tokens to verify: `cargo test` from the workspace enables `mint`.
-#[cfg(all(test, feature = "mint"))]
+#[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::PrivateKey;
-    use crate::mint::{Signer, TokenSubject};
-    use crate::token::{TokenConfig, TokenError, TokenSettings, Verifier};
     use actix_web::{App, HttpResponse, HttpServer, web};
     use base64::Engine;
     use jsonwebtoken::jwk::JwkSet;
     use jsonwebtoken::{EncodingKey, Header};
+    use shared::keys::PrivateKey;
+    use shared::mint::{Signer, TokenSubject};
+    use shared::token::{TokenConfig, TokenError, TokenSettings, Verifier};
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -370,7 +375,7 @@ mod tests {
     }
 
     fn document(keys: &[&PrivateKey]) -> Vec<u8> {
-        crate::keys::jwks_document(keys.iter().copied())
+        shared::keys::jwks_document(keys.iter().copied())
     }
 
     fn settings(algorithms: &str) -> TokenSettings {
@@ -407,7 +412,7 @@ mod tests {
         let cache = JwksCache::load(source, &settings.algorithms, Duration::from_secs(2))
             .await
             .unwrap();
-        Verifier::with_jwks(&settings, cache)
+        Verifier::with_key_set(&settings, cache)
     }
 
     fn b64(bytes: &[u8]) -> String {

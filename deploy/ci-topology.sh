@@ -143,6 +143,10 @@ compose_config >"$work/compose.resolved.yml"
 echo "ok"
 
 # ---------------------------------------------------------------------------------------------
+step "release build"
+cargo build --release --locked -p issuer -p tasks-api -p e2e
+
+# ---------------------------------------------------------------------------------------------
 step "drift: compose's variables are ones the services read; the proxy's match the template"
 
 # `service NAME` lines for every environment variable of every service in the resolved config.
@@ -157,36 +161,9 @@ compose_env() {
         }' "$work/compose.resolved.yml" | sort -u
 }
 
-# The environment variables a Rust source reads through envy: the UPPER_CASE names of the
-# fields of the structs named by the regex $2, or, with $2 empty, of every struct that derives
-# Deserialize.
-struct_fields() {
-    [[ -f $1 ]] || fail "drift: $1 is missing"
-    awk -v want="$2" '
-        /^[[:space:]]*#\[derive\(/ { derive = $0; next }
-        !inside && /struct [A-Za-z0-9_]+[[:space:]]*\{/ {
-            match($0, /struct [A-Za-z0-9_]+/)
-            name = substr($0, RSTART + 7, RLENGTH - 7)
-            inside = (want == "") ? (derive ~ /Deserialize/) : (name ~ ("^(" want ")$"))
-            derive = ""
-            next
-        }
-        inside && /^[[:space:]]*\}/ { inside = 0; next }
-        inside && match($0, /^[[:space:]]*(pub(\([a-z]+\))?[[:space:]]+)?[a-z_][a-z0-9_]*[[:space:]]*:/) {
-            field = substr($0, RSTART, RLENGTH)
-            sub(/^[[:space:]]*(pub(\([a-z]+\))?[[:space:]]+)?/, "", field)
-            sub(/[[:space:]]*:$/, "", field)
-            print toupper(field)
-        }' "$1"
-}
-known_vars() { # service config source
-    {
-        struct_fields "$1" ""
-        struct_fields shared/src/token.rs TokenConfig
-        struct_fields crates/database/src/lib.rs PoolConfig
-        struct_fields crates/service/src/config.rs 'RawListen|RawDatabase'
-        echo RUST_LOG # read by env_logger (crates/service/src/lib.rs), not by a struct
-    } | sort -u
+# The environment variables a service reads, as the service itself lists them.
+known_vars() { # binary
+    "$root/target/release/$1" --env-vars | sort -u
 }
 
 # Prints the lines of $2 that are not in $3 (sorted lists), prefixed by $1; counts them as drift.
@@ -199,27 +176,27 @@ report_extra() {
     fi
 }
 
-check_service() { # compose service, config source, the names this script gives it
-    local service=$1 source=$2 script_names=$3 compose_names known
+check_service() { # compose service, the names this script gives it
+    local service=$1 script_names=$2 compose_names known
     compose_names=$(compose_env "$service")
     [[ -n $compose_names ]] || {
         echo "DRIFT $service: no environment in $COMPOSE_FILE"
         drift=1
     }
-    known=$(known_vars "$source")
+    known=$(known_vars "$service")
     [[ -n $known ]] || {
-        echo "DRIFT $service: no configuration fields found in $source"
+        echo "DRIFT $service: \`$service --env-vars\` listed nothing"
         drift=1
     }
-    report_extra "$service: set by $COMPOSE_FILE, read by no field of $source or the crates it shares" \
+    report_extra "$service: set by $COMPOSE_FILE, not read by $service (\`$service --env-vars\`)" \
         "$compose_names" "$known"
     report_extra "$service: set by $COMPOSE_FILE, not by this script" \
         "$compose_names" "$script_names"
     report_extra "$service: set by this script, not by $COMPOSE_FILE" \
         "$script_names" "$compose_names"
 }
-check_service issuer issuer/src/config.rs "$(names_of "${issuer_env[@]}")"
-check_service tasks-api tasks-api/src/config.rs "$(names_of "${tasks_env[@]}")"
+check_service issuer "$(names_of "${issuer_env[@]}")"
+check_service tasks-api "$(names_of "${tasks_env[@]}")"
 
 # shellcheck disable=SC2016 # a literal ${NAME}, as envsubst wants it
 template_vars=$(grep -o '\${[A-Za-z_][A-Za-z0-9_]*}' "$TEMPLATE" | tr -d '${}' | sort -u)
@@ -250,10 +227,6 @@ if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
 fi
 pg_isready -h "$PGHOST" -p "$PGPORT" || fail "PostgreSQL does not answer at $PGHOST:$PGPORT"
 bash deploy/postgres/init.sh
-
-# ---------------------------------------------------------------------------------------------
-step "release build"
-cargo build --release --locked -p issuer -p tasks-api -p e2e
 
 # ---------------------------------------------------------------------------------------------
 step "nginx configuration from $TEMPLATE"

@@ -7,14 +7,17 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
+    /// Print the environment variables the issuer reads, one a line, and exit.
+    #[arg(long)]
+    env_vars: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Store a new signing key: published in the JWKS at once, signing from a few minutes on,
-    /// so that every verifier has fetched it first. For an asymmetric JWT_ALGORITHM whose keys
+    /// Store a new signing key: published in the JWKS at once, signing ten minutes later, so
+    /// that every verifier has fetched it first. For an asymmetric JWT_ALGORITHM whose keys
     /// live in the database.
     RotateKey,
 }
@@ -22,6 +25,10 @@ enum Command {
 #[actix_web::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.env_vars {
+        println!("{}", Config::variables().join("\n"));
+        return ExitCode::SUCCESS;
+    }
     service::init_logging();
     let config = match Config::from_env() {
         Ok(config) => config,

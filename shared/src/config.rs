@@ -44,6 +44,45 @@ where
     })
 }
 
+/// The environment variables [`from_pairs`] reads for `T`: its fields' names, in upper case. A
+/// service lists what it reads from its configuration types themselves, so the list cannot drift
+/// from them.
+pub fn variables<T: DeserializeOwned>() -> Vec<String> {
+    let mut fields = Vec::new();
+    // Fails by design once the field names are known: no value is ever read.
+    let _ = T::deserialize(FieldNames(&mut fields));
+    fields.iter().map(|field| field.to_uppercase()).collect()
+}
+
+/// A deserializer that only learns the field names a struct asks for.
+struct FieldNames<'a>(&'a mut Vec<&'static str>);
+
+impl<'de> serde::Deserializer<'de> for FieldNames<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.extend(fields);
+        Err(serde::de::Error::custom("only the field names are read"))
+    }
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom(
+            "configuration is read into structs",
+        ))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
+
 /// Splits a comma-separated variable (`CORS_ORIGINS`, `TRUSTED_PROXIES`) into its items.
 pub fn comma_list(raw: Option<&str>) -> Vec<String> {
     raw.unwrap_or_default()
@@ -181,6 +220,29 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn the_variables_of_a_configuration_type_are_its_fields_in_upper_case() {
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Raw {
+            database_url: Option<String>,
+            #[serde(default)]
+            rate_limit_burst: u32,
+        }
+        assert_eq!(variables::<Raw>(), ["DATABASE_URL", "RATE_LIMIT_BURST"]);
+        assert_eq!(
+            variables::<crate::token::TokenConfig>(),
+            [
+                "BETTER_AUTH_SECRET",
+                "JWT_ISSUER",
+                "JWT_AUDIENCE",
+                "TOKEN_TTL_SECONDS",
+                "JWT_LEEWAY_SECONDS",
+                "JWT_ALGORITHM"
+            ]
+        );
+    }
 
     #[test]
     fn a_secret_shorter_than_32_bytes_is_refused_naming_the_variable() {

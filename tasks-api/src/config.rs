@@ -65,6 +65,11 @@ pub struct Config {
 }
 
 impl Config {
+    /// Every environment variable the service reads.
+    pub fn variables() -> Vec<String> {
+        service::config::service_variables::<Raw>()
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_pairs(shared::config::env_pairs())
     }

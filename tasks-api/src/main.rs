@@ -6,11 +6,18 @@ use tasks_api::Config;
 /// variables (and a `.env` file); see the README.
 #[derive(Parser)]
 #[command(version, about)]
-struct Cli {}
+struct Cli {
+    /// Print the environment variables tasks-api reads, one a line, and exit.
+    #[arg(long)]
+    env_vars: bool,
+}
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    Cli::parse();
+    if Cli::parse().env_vars {
+        println!("{}", Config::variables().join("\n"));
+        return ExitCode::SUCCESS;
+    }
     service::init_logging();
     let config = match Config::from_env() {
         Ok(config) => config,

@@ -3,7 +3,9 @@
 
 use database::{DatabaseUrl, Migrations, Pool, PoolConfig, PoolSettings, StartupError};
 use serde::Deserialize;
-use shared::config::{ConfigError, comma_list, from_pairs};
+use serde::de::DeserializeOwned;
+use shared::config::{ConfigError, comma_list, from_pairs, variables};
+use shared::token::TokenConfig;
 
 /// Where a server listens and whom browsers may call it from.
 #[derive(Debug, Clone)]
@@ -32,6 +34,21 @@ struct RawListen {
 #[derive(Deserialize)]
 struct RawDatabase {
     database_url: Option<String>,
+}
+
+/// Every environment variable a service reads whose own settings are `Own`: those, the token
+/// settings, the common ones, and `RUST_LOG` (read by the logger), sorted. What `--env-vars`
+/// prints.
+pub fn service_variables<Own: DeserializeOwned>() -> Vec<String> {
+    let mut names = variables::<Own>();
+    names.extend(variables::<TokenConfig>());
+    names.extend(variables::<RawListen>());
+    names.extend(variables::<RawDatabase>());
+    names.extend(variables::<PoolConfig>());
+    names.push("RUST_LOG".into());
+    names.sort();
+    names.dedup();
+    names
 }
 
 impl Listen {

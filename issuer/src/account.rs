@@ -1,20 +1,42 @@
 //! The routes of the signed-in: sign-out, the account, its sessions, a password change and the
-//! account's deletion. Each sits behind [`crate::sessions::require_session`]; the ones that
+//! account's deletion. Each sits behind [`crate::signed_in::require_session`]; the ones that
 //! check a password do it as sign-in does: rate-limited per client address with sign-in,
 //! counted per account, within the bounded hashing, and taking effect only if the password, the
 //! session and the account are still what they were when it was checked.
 
 use crate::db::{self, Ending, User};
 use crate::domain::{AccountDeletionRequest, Password, PasswordChange, PasswordChangeRequest};
-use crate::error::IssuerError;
+use crate::error::{IssuerError, SessionRequired};
 use crate::password::Verdict;
-use crate::routes::UserView;
-use crate::sessions::{self, SignedIn};
-use crate::startup::Issuer;
+use crate::sessions;
+use crate::signed_in::SignedIn;
+use crate::state::Issuer;
 use actix_web::{HttpRequest, HttpResponse, web};
 use database::Timestamp;
 use serde::{Deserialize, Serialize};
 use service::http::{FieldError, Json, Problem, Unauthenticated};
+use service::responses::InvalidField;
+
+/// The account as its owner sees it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    id: String,
+    email: String,
+    name: String,
+    #[schema(value_type = String, format = DateTime)]
+    created_at: Timestamp,
+}
+
+impl From<User> for UserView {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            created_at: user.created_at.into(),
+        }
+    }
+}
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct SignOutQuery {
@@ -27,7 +49,7 @@ pub struct SignOutQuery {
 #[utoipa::path(post, path = "/signout", tag = "account", params(SignOutQuery),
     responses(
         (status = 204, description = "The sessions ended; their tokens are refused from now on"),
-        (status = 401, description = "No token, or one whose session has ended", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = SessionRequired),
         (status = 422, description = "An unknown scope", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn signout(
@@ -70,7 +92,7 @@ pub async fn signout(
 #[utoipa::path(get, path = "/account", tag = "account",
     responses(
         (status = 200, description = "The account", body = UserView),
-        (status = 401, description = "No token, or one whose session has ended", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = SessionRequired),
     ))]
 pub async fn show(
     issuer: web::Data<Issuer>,
@@ -96,7 +118,7 @@ pub struct SessionView {
 #[utoipa::path(get, path = "/account/sessions", tag = "account",
     responses(
         (status = 200, description = "The live sessions", body = [SessionView]),
-        (status = 401, description = "No token, or one whose session has ended", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = SessionRequired),
     ))]
 pub async fn list_sessions(
     issuer: web::Data<Issuer>,
@@ -125,7 +147,7 @@ pub async fn list_sessions(
     params(("id" = String, Path, description = "The session's id")),
     responses(
         (status = 204, description = "The session ended"),
-        (status = 401, description = "No token, or one whose session has ended", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = SessionRequired),
         (status = 404, description = "Not one of the user's live sessions", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn end_session(
@@ -158,9 +180,9 @@ pub async fn end_session(
 #[utoipa::path(put, path = "/account/password", tag = "account", request_body = PasswordChangeRequest,
     responses(
         (status = 204, description = "Changed; the other sessions ended"),
-        (status = 401, description = "No token, or one whose session has ended", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = SessionRequired),
         (status = 403, description = "The current password is wrong", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = InvalidField),
         (status = 429, description = "Too many attempts from this address, or wrong passwords for this account", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn change_password(
@@ -192,9 +214,9 @@ pub async fn change_password(
 #[utoipa::path(delete, path = "/account", tag = "account", request_body = AccountDeletionRequest,
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No token, or one whose session has ended", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = SessionRequired),
         (status = 403, description = "The password is wrong", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = InvalidField),
         (status = 429, description = "Too many attempts from this address, or wrong passwords for this account", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete_account(

@@ -176,3 +176,8 @@ mod tests {
         assert_eq!(response.headers().get(RETRY_AFTER).unwrap(), "7");
     }
 }
+
+service::problem_responses! {
+    /// 401 from the middleware of the signed-in's routes.
+    SessionRequired = "No token, or one whose session has ended";
+}

@@ -6,13 +6,17 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod feed;
 pub mod keys;
 pub mod password;
 pub mod rate_limit;
 pub mod routes;
 pub mod sessions;
+pub mod signed_in;
 pub mod startup;
+pub mod state;
 pub mod throttle;
 
 pub use config::Config;
-pub use startup::{Issuer, build, configure};
+pub use startup::{bind, configure};
+pub use state::Issuer;

@@ -41,7 +41,7 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(config: Config) -> ExitCode {
-    match issuer::build(config).await {
+    match issuer::bind(config).await {
         Ok(app) => {
             log::info!("issuer listening on port {}", app.port());
             service::exit_code(app.run_until_stopped().await)

@@ -1,37 +1,21 @@
-//! The issuer's HTTP surface: sign-up and sign-in, both answering with a freshly minted token.
+//! The issuer's public routes: sign-up and sign-in, both answering with a freshly minted token,
+//! and the JWKS that verifies the tokens.
 
+use crate::account::UserView;
 use crate::db::{self, User};
 use crate::domain::{Credentials, NewAccount, SignInRequest, SignUpRequest};
 use crate::error::IssuerError;
 use crate::password::Verdict;
 use crate::sessions;
-use crate::startup::Issuer;
+use crate::state::Issuer;
 use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use database::Timestamp;
 use serde::Serialize;
 use service::http::{Json, Problem, no_store};
+use service::responses::{BadJson, InvalidField, NotJson, TooLarge};
 use shared::mint::TokenSubject;
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct UserView {
-    id: String,
-    email: String,
-    name: String,
-    #[schema(value_type = String, format = DateTime)]
-    created_at: Timestamp,
-}
-
-impl From<User> for UserView {
-    fn from(user: User) -> Self {
-        Self {
-            id: user.id,
-            email: user.email,
-            name: user.name,
-            created_at: user.created_at.into(),
-        }
-    }
-}
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AuthResponse {
@@ -49,11 +33,11 @@ pub struct AuthResponse {
 #[utoipa::path(post, path = "/signup", tag = "issuer", request_body = SignUpRequest,
     responses(
         (status = 201, description = "Account created and signed in", body = AuthResponse),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadJson),
         (status = 409, description = "Email already registered", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not application/json, or compressed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 413, response = TooLarge),
+        (status = 415, response = NotJson),
+        (status = 422, response = InvalidField),
         (status = 429, description = "Too many attempts from this address", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unreachable or too many sign-ins in flight", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -81,11 +65,11 @@ pub async fn signup(
 #[utoipa::path(post, path = "/signin", tag = "issuer", request_body = SignInRequest,
     responses(
         (status = 200, description = "Signed in", body = AuthResponse),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadJson),
         (status = 401, description = "Invalid email or password", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not application/json, or compressed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 413, response = TooLarge),
+        (status = 415, response = NotJson),
+        (status = 422, response = InvalidField),
         (status = 429, description = "Too many attempts from this address", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unreachable or too many sign-ins in flight", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -196,4 +180,26 @@ async fn authenticated(
             expires_at: issued.expires_at.naive_utc().into(),
             user: user.into(),
         }))
+}
+
+/// The public keys that verify the issuer's tokens (RFC 7517). Only with an asymmetric
+/// algorithm: an HS256 secret is never published.
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "issuer",
+    responses(
+        (status = 200, description = "The public keys, each with `kid`, `alg` and `use: \"sig\"`"),
+        (status = 404, description = "The issuer signs with HS256: there is nothing to publish", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn jwks(issuer: web::Data<Issuer>) -> Result<HttpResponse, IssuerError> {
+    let document = issuer
+        .keys
+        .jwks(&issuer.pool)
+        .await
+        .ok_or(IssuerError::NoPublicKeys)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "application/json"))
+        .insert_header((
+            CACHE_CONTROL,
+            format!("public, max-age={}", crate::keys::JWKS_MAX_AGE.as_secs()),
+        ))
+        .body(document.to_vec()))
 }

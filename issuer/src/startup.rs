@@ -1,81 +1,20 @@
-//! Builds the issuer: its state, its routes (for mounting in any `App`) and a server bound to the
-//! configured address (port 0 in tests).
+//! Puts the issuer together: its routes (for mounting in any `App`), its API document, and a
+//! server bound to the configured address (port 0 in tests).
 
 use crate::config::Config;
 use crate::db::MIGRATIONS;
-use crate::error::IssuerError;
-use crate::keys::KeyRing;
-use crate::password::Hasher;
-use crate::rate_limit::RateLimiter;
-use crate::sessions::SessionEndsListener;
-use crate::throttle::AccountThrottle;
-use crate::{account, routes, sessions};
-
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use crate::error::SessionRequired;
+use crate::signed_in::require_session;
+use crate::state::Issuer;
+use crate::{account, feed, routes};
 use actix_web::middleware::from_fn;
-use actix_web::{HttpResponse, web};
-use database::Pool;
-use service::http::Problem;
-use service::{Readiness, Service, StartupError};
-use shared::config::Secret;
+use actix_web::web;
+use service::{BoundServer, StartupError};
 use utoipa::OpenApi;
-
-/// Everything a request handler of the issuer needs.
-pub struct Issuer {
-    pub pool: Pool,
-    pub keys: KeyRing,
-    pub hasher: Hasher,
-    pub rate_limiter: RateLimiter,
-    pub account_throttle: AccountThrottle,
-    pub session_feed_secret: Option<Secret>,
-    /// Who in this process learns of ended sessions before the answer goes out, if anyone.
-    pub session_ends_listener: Option<Box<dyn SessionEndsListener>>,
-}
-
-impl Issuer {
-    /// Connects (retrying while the database is not up yet) and migrates.
-    pub fn build(config: &Config) -> Result<Self, StartupError> {
-        let pool = config.common.connect(&MIGRATIONS)?;
-        let keys = KeyRing::load(
-            &config.token,
-            config.private_key_file.as_deref(),
-            &mut *pool.get()?,
-        )?;
-        Ok(Self {
-            pool,
-            keys,
-            hasher: Hasher::new(
-                config.hash_cost,
-                config.max_concurrent_hashes,
-                config.hash_wait,
-            )?,
-            rate_limiter: RateLimiter::new(
-                config.rate_limit_per_minute,
-                config.rate_limit_burst,
-                config.trusted_proxies.clone(),
-            ),
-            account_throttle: config.account_throttle,
-            session_feed_secret: config.session_feed_secret.clone(),
-            session_ends_listener: None,
-        })
-    }
-
-    /// Tells this process's listener, if any, that sessions have just ended, and waits for it.
-    pub async fn sessions_ended(&self) {
-        if let Some(listener) = &self.session_ends_listener {
-            listener.sessions_ended().await;
-        }
-    }
-
-    /// What the issuer's `/ready` checks.
-    pub fn readiness(&self) -> Readiness {
-        Readiness::default().database(self.pool.clone(), &MIGRATIONS)
-    }
-}
 
 /// The issuer's public routes, for its own server and for the standalone process.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let signed_in = || from_fn(sessions::require_session);
+    let signed_in = || from_fn(require_session);
     cfg.service(web::resource("/signup").route(web::post().to(routes::signup)))
         .service(web::resource("/signin").route(web::post().to(routes::signin)))
         .service(
@@ -97,32 +36,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(web::resource("/password").route(web::put().to(account::change_password))),
         )
-        .service(web::resource("/.well-known/jwks.json").route(web::get().to(jwks)))
-        .service(
-            web::resource("/internal/session-ends").route(web::get().to(sessions::session_ends)),
-        );
-}
-
-/// The public keys that verify the issuer's tokens (RFC 7517). Only with an asymmetric
-/// algorithm: an HS256 secret is never published.
-#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "issuer",
-    responses(
-        (status = 200, description = "The public keys, each with `kid`, `alg` and `use: \"sig\"`"),
-        (status = 404, description = "The issuer signs with HS256: there is nothing to publish", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn jwks(issuer: web::Data<Issuer>) -> Result<HttpResponse, IssuerError> {
-    let document = issuer
-        .keys
-        .jwks(&issuer.pool)
-        .await
-        .ok_or(IssuerError::NoPublicKeys)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((CONTENT_TYPE, "application/json"))
-        .insert_header((
-            CACHE_CONTROL,
-            format!("public, max-age={}", crate::keys::JWKS_MAX_AGE.as_secs()),
-        ))
-        .body(document.to_vec()))
+        .service(web::resource("/.well-known/jwks.json").route(web::get().to(routes::jwks)))
+        .service(web::resource("/internal/session-ends").route(web::get().to(feed::session_ends)));
 }
 
 #[derive(OpenApi)]
@@ -140,17 +55,18 @@ pub async fn jwks(issuer: web::Data<Issuer>) -> Result<HttpResponse, IssuerError
         account::list_sessions,
         account::end_session,
         account::change_password,
-        jwks
-    )
+        routes::jwks
+    ),
+    components(responses(SessionRequired))
 )]
 pub struct ApiDoc;
 
 /// Connects, migrates and binds the issuer's own server (port 0 binds a free port).
-pub async fn build(config: Config) -> Result<Service, StartupError> {
+pub async fn bind(config: Config) -> Result<BoundServer, StartupError> {
     let listen = config.common.listen.clone();
-    let issuer = web::Data::new(web::block(move || Issuer::build(&config)).await??);
+    let issuer = web::Data::new(web::block(move || Issuer::connect(&config)).await??);
     let readiness = issuer.readiness();
-    Ok(Service::bind(
+    Ok(BoundServer::bind(
         &listen,
         ApiDoc::openapi(),
         readiness,

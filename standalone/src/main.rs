@@ -7,11 +7,11 @@ use actix_web::web;
 use clap::Parser;
 use database::Pool;
 use issuer::Issuer;
-use issuer::sessions::SessionEndsListener;
+use issuer::state::SessionEndsListener;
 use jwks_client::{FetchError, FetchFuture, Fetched, JwksCache, JwksSource};
 use serde::Deserialize;
 use service::config::Listen;
-use service::{Service, StartupError};
+use service::{BoundServer, StartupError};
 use shared::config::{ConfigError, Secret};
 use shared::token::{TokenConfig, Verifier};
 use std::future::Future;
@@ -19,7 +19,8 @@ use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tasks_api::TasksApi;
-use tasks_api::ended_sessions::{EndedSessions, FeedFuture, FeedSource, Follower};
+use tasks_api::ended_sessions::EndedSessions;
+use tasks_api::feed_follower::{FeedFuture, FeedSource, Follower};
 use utoipa::OpenApi;
 
 /// The issuer and tasks-api in one process, on SQLite files under `data/` unless told otherwise.
@@ -28,9 +29,10 @@ use utoipa::OpenApi;
 #[command(version, about)]
 struct Cli {}
 
-/// The standalone process's own settings; everything else is the services' own variables.
+/// Where each service's database is: the standalone process's own settings, read in place of
+/// `DATABASE_URL`; everything else is the services' own variables.
 #[derive(Deserialize)]
-struct Databases {
+struct DatabaseUrls {
     #[serde(default = "default_issuer_database_url")]
     issuer_database_url: String,
     #[serde(default = "default_tasks_database_url")]
@@ -53,7 +55,7 @@ struct Config {
 
 fn configure() -> Result<Config, ConfigError> {
     let pairs = shared::config::env_pairs();
-    let databases: Databases = shared::config::from_pairs(pairs.clone())?;
+    let databases: DatabaseUrls = shared::config::from_pairs(pairs.clone())?;
     let token_config: TokenConfig = shared::config::from_pairs(pairs.clone())?;
     let secret_configured = token_config.better_auth_secret.is_some();
     let token = token_config.check(Some(Secret::generate))?;
@@ -100,7 +102,7 @@ struct LocalFeed(Pool);
 
 impl FeedSource for LocalFeed {
     fn read(&self, after: i64) -> FeedFuture<'_> {
-        Box::pin(async move { Ok(issuer::sessions::feed_page(&self.0, after).await?) })
+        Box::pin(async move { Ok(issuer::feed::feed_page(&self.0, after).await?) })
     }
 }
 
@@ -114,13 +116,13 @@ impl SessionEndsListener for CatchUp {
     }
 }
 
-async fn start(config: Config) -> Result<Service, StartupError> {
+async fn start(config: Config) -> Result<BoundServer, StartupError> {
     let (issuer_config, tasks_config) = (config.issuer, config.tasks);
-    let mut issuer = web::block(move || Issuer::build(&issuer_config)).await??;
+    let mut issuer = web::block(move || Issuer::connect(&issuer_config)).await??;
     let token = tasks_config.token.clone();
     let startup_wait = tasks_config.common.pool.startup_wait;
     let max_staleness = tasks_config.max_staleness;
-    let tasks = web::Data::new(web::block(move || TasksApi::build(&tasks_config)).await??);
+    let tasks = web::Data::new(web::block(move || TasksApi::connect(&tasks_config)).await??);
     let ended = Arc::new(EndedSessions::new(max_staleness));
     let source = Box::new(LocalFeed(issuer.pool.clone()));
     let follower = Arc::new(Follower::new(ended.clone(), source, tasks.pool.clone()));
@@ -141,7 +143,7 @@ async fn start(config: Config) -> Result<Service, StartupError> {
     let mut document = issuer::startup::ApiDoc::openapi();
     document.merge(tasks_api::startup::ApiDoc::openapi());
     document.info.title = "issuer + tasks-api (standalone)".into();
-    Ok(Service::bind(
+    Ok(BoundServer::bind(
         &config.listen,
         document,
         readiness,

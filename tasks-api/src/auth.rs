@@ -15,7 +15,7 @@ use shared::token::{Identity, Verifier};
 use std::future::{Ready, ready};
 
 /// The verified owner of the tasks under `/api/{user_id}/…`. Only [`require_owner`] makes one,
-/// and every query in `crate::db` takes one: a handler cannot act for a user it was not given.
+/// and every query of the tasks takes one: a handler cannot act for a user it was not given.
 #[derive(Debug, Clone)]
 pub struct Owner {
     user_id: String,

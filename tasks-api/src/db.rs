@@ -7,10 +7,11 @@
 
 use crate::auth::Owner;
 use crate::domain::{ListFilter, NewTask, TaskChanges, TaskId};
-use crate::ended_sessions::DeletedAccount;
+use crate::error::AccountDeleted;
 use chrono::NaiveDateTime;
 use database::{DbConnection, DbError, Migrations, Timestamp};
 use diesel::prelude::*;
+use shared::session_feed::FeedEntry;
 
 pub static MIGRATIONS: Migrations = Migrations {
     sqlite: diesel_migrations::embed_migrations!("../migrations/tasks/sqlite"),
@@ -70,10 +71,6 @@ struct Changes {
     completed: Option<bool>,
     updated_at: NaiveDateTime,
 }
-
-/// A write refused because its owner's account has been deleted.
-#[derive(Debug)]
-pub struct AccountDeleted;
 
 /// What a write gives: its result, or its refusal for a deleted account.
 pub type Written<T> = Result<Result<T, AccountDeleted>, DbError>;
@@ -252,6 +249,31 @@ diesel::table! {
     deletions_applied (id) {
         id -> Integer,
         seq -> BigInt,
+    }
+}
+
+/// An account the issuer deleted, as its feed said: made only from a feed entry, and taken only
+/// by [`apply_deletions`].
+pub struct DeletedAccount {
+    seq: i64,
+    user_id: String,
+}
+
+impl DeletedAccount {
+    /// The deletion `entry` records, if it records one (an entry without a session).
+    pub fn from_feed(entry: &FeedEntry) -> Option<Self> {
+        entry.session_id.is_none().then(|| Self {
+            seq: entry.seq,
+            user_id: entry.user_id.clone(),
+        })
+    }
+
+    pub fn seq(&self) -> i64 {
+        self.seq
+    }
+
+    pub fn user_id(&self) -> &str {
+        &self.user_id
     }
 }
 

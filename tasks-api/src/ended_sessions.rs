@@ -1,6 +1,7 @@
 //! What tasks-api knows of the sessions that have ended, learnt from the issuer's feed
-//! (`GET /internal/session-ends`) without reading the issuer's database. A [`Follower`] reads the
-//! feed every second; the auth middleware asks [`EndedSessions::check`] of every token.
+//! (`GET /internal/session-ends`) without reading the issuer's database. The feed's follower
+//! reads it every second and hands each page to [`EndedSessions`]; the auth middleware asks
+//! [`EndedSessions::check`] of every token.
 //!
 //! A session is remembered until no token of it can be accepted any more (`forget_after`), and so
 //! is a deleted account, whose every token is refused, whatever its session: the memory is
@@ -10,19 +11,10 @@
 //! bound, a token whose session is not known to have ended gets 503 rather than 401 or a pass:
 //! tasks-api cannot tell.
 
-use crate::db;
-use database::Pool;
-use shared::config::Secret;
 use shared::session_feed::FeedPage;
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::RwLock;
 use std::time::{Duration, Instant};
-
-/// How often the feed is read: a sign-out reaches every replica within about this, plus a
-/// request's time.
-pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How often expired sessions are forgotten, in seconds: one is remembered for at most this
 /// long after its tokens expire.
@@ -39,35 +31,6 @@ pub enum Refusal {
     NoSession,
     /// The feed has not been read for too long (or not yet): try again after this many seconds.
     Unknown { retry_after: u32 },
-}
-
-/// An account the issuer deleted, as its feed said: only the feed makes one, and only
-/// [`crate::db::apply_deletions`] takes one.
-pub struct DeletedAccount {
-    seq: i64,
-    user_id: String,
-}
-
-impl DeletedAccount {
-    pub fn seq(&self) -> i64 {
-        self.seq
-    }
-
-    pub fn user_id(&self) -> &str {
-        &self.user_id
-    }
-}
-
-/// The accounts whose deletion `page` records.
-fn deleted_accounts(page: &FeedPage) -> Vec<DeletedAccount> {
-    page.ends
-        .iter()
-        .filter(|end| end.session_id.is_none())
-        .map(|end| DeletedAccount {
-            seq: end.seq,
-            user_id: end.user_id.clone(),
-        })
-        .collect()
 }
 
 #[derive(Default)]
@@ -134,13 +97,13 @@ impl EndedSessions {
             .len()
     }
 
-    fn cursor(&self) -> i64 {
+    pub(crate) fn cursor(&self) -> i64 {
         self.state.read().unwrap_or_else(|e| e.into_inner()).cursor
     }
 
     /// Takes in one page of the feed, and forgets what has expired (at most once a
     /// [`FORGET_EVERY`], since it walks every remembered session).
-    fn learn(&self, page: &FeedPage, now_unix: i64) {
+    pub(crate) fn learn(&self, page: &FeedPage, now_unix: i64) {
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         for end in &page.ends {
             match &end.session_id {
@@ -163,111 +126,6 @@ impl EndedSessions {
         }
         if !page.more {
             state.read_at = Some(Instant::now());
-        }
-    }
-}
-
-/// Why the feed could not be read or applied; logged, then tried again.
-pub type FeedError = Box<dyn std::error::Error>;
-
-/// A page of the feed.
-pub type FeedFuture<'a> = Pin<Box<dyn Future<Output = Result<FeedPage, FeedError>> + 'a>>;
-
-/// Where the feed is read: the issuer over the network ([`HttpFeed`]), or its database in the
-/// standalone process.
-pub trait FeedSource: Send + Sync {
-    /// The page of the feed after `seq` `after`.
-    fn read(&self, after: i64) -> FeedFuture<'_>;
-}
-
-/// The issuer's `GET /internal/session-ends`, with the services' credential.
-pub struct HttpFeed {
-    client: reqwest::Client,
-    url: String,
-    bearer: String,
-}
-
-impl HttpFeed {
-    pub fn new(url: String, secret: &Secret) -> Self {
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(1))
-            .timeout(Duration::from_secs(2))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("a client with timeouts builds");
-        let bearer = String::from_utf8_lossy(secret.expose()).into_owned();
-        Self {
-            client,
-            url,
-            bearer,
-        }
-    }
-}
-
-impl FeedSource for HttpFeed {
-    fn read(&self, after: i64) -> FeedFuture<'_> {
-        Box::pin(async move {
-            let response = self
-                .client
-                .get(&self.url)
-                .query(&[("after", after)])
-                .bearer_auth(&self.bearer)
-                .send()
-                .await
-                .and_then(reqwest::Response::error_for_status)
-                .map_err(reqwest::Error::without_url)?;
-            Ok(response.json().await?)
-        })
-    }
-}
-
-/// Keeps [`EndedSessions`] and the tasks of deleted accounts up to date with a [`FeedSource`].
-pub struct Follower {
-    ended: Arc<EndedSessions>,
-    source: Box<dyn FeedSource>,
-    pool: Pool,
-}
-
-impl Follower {
-    /// Follows `source` into `ended`, deleting deleted accounts' tasks in `pool`.
-    pub fn new(ended: Arc<EndedSessions>, source: Box<dyn FeedSource>, pool: Pool) -> Self {
-        Self {
-            ended,
-            source,
-            pool,
-        }
-    }
-
-    /// Reads the feed to its end: the tasks of each deleted account are deleted before the
-    /// feed is read past its deletion, and every ended session is refused from then on. A
-    /// failure is logged, and the next call tries again: meanwhile the sessions known to have
-    /// ended stay refused, and the others are served until the staleness bound.
-    pub async fn catch_up(&self) {
-        if let Err(e) = self.read_to_end().await {
-            log::warn!("could not catch up with the session feed: {e}");
-        }
-    }
-
-    async fn read_to_end(&self) -> Result<(), FeedError> {
-        loop {
-            let page = self.source.read(self.ended.cursor()).await?;
-            let deleted = deleted_accounts(&page);
-            if !deleted.is_empty() {
-                database::write(&self.pool, move |conn| db::apply_deletions(conn, &deleted))
-                    .await?;
-            }
-            self.ended.learn(&page, chrono::Utc::now().timestamp());
-            if !page.more {
-                return Ok(());
-            }
-        }
-    }
-
-    /// Catches up every [`POLL_INTERVAL`], for as long as the process runs.
-    pub async fn follow(self: Arc<Self>) {
-        loop {
-            self.catch_up().await;
-            actix_rt::time::sleep(POLL_INTERVAL).await;
         }
     }
 }

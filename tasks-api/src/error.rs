@@ -44,10 +44,13 @@ impl From<DbError> for ApiError {
     }
 }
 
-/// A write for an account whose deletion tasks-api applied while the write was on its way: the
-/// token no longer speaks for anyone.
-impl From<crate::db::AccountDeleted> for ApiError {
-    fn from(_: crate::db::AccountDeleted) -> Self {
+/// A write refused because its owner's account has been deleted: tasks-api applied the deletion
+/// while the write was on its way, and the token no longer speaks for anyone.
+#[derive(Debug)]
+pub struct AccountDeleted;
+
+impl From<AccountDeleted> for ApiError {
+    fn from(_: AccountDeleted) -> Self {
         Unauthenticated::ACCOUNT_DELETED.into()
     }
 }
@@ -107,4 +110,13 @@ mod tests {
         let broken = ApiError::from(DbError::from(DieselError::RollbackTransaction));
         assert_eq!(broken.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
     }
+}
+
+service::problem_responses! {
+    /// 401 from the auth middleware, with `WWW-Authenticate`.
+    NoValidToken = "Missing or invalid token";
+    /// 403 from the auth middleware.
+    NotTheOwner = "The token's subject is not this user";
+    /// 404, exactly as for another user's task.
+    TaskNotFound = "No such task for this user";
 }

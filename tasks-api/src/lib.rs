@@ -7,9 +7,12 @@ pub mod db;
 pub mod domain;
 pub mod ended_sessions;
 pub mod error;
+pub mod feed_follower;
 pub mod list_cache;
 pub mod routes;
 pub mod startup;
+pub mod state;
 
 pub use config::Config;
-pub use startup::{TasksApi, build, configure};
+pub use startup::{bind, configure};
+pub use state::TasksApi;

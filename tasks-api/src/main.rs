@@ -23,7 +23,7 @@ async fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => return service::fail(&e),
     };
-    match tasks_api::build(config).await {
+    match tasks_api::bind(config).await {
         Ok(server) => {
             log::info!("tasks-api listening on port {}", server.port());
             service::exit_code(server.run_until_stopped().await)

@@ -6,14 +6,15 @@ use crate::db::{self, Task};
 use crate::domain::{
     CreateTaskRequest, ListFilter, ListQuery, NewTask, TaskChanges, TaskId, UpdateTaskRequest,
 };
-use crate::error::ApiError;
-use crate::startup::TasksApi;
+use crate::error::{ApiError, NoValidToken, NotTheOwner, TaskNotFound};
+use crate::state::TasksApi;
 use actix_web::http::header::{ContentType, LOCATION};
 use actix_web::{HttpResponse, web};
 use database::Timestamp;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::Serialize;
 use service::http::{Json, Problem};
+use service::responses::{BadJson, DatabaseUnreachable, InvalidField, NotJson, TooLarge};
 
 /// A task as shown: the row, and the id of the user it belongs to, who is the caller.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -64,10 +65,10 @@ fn task_id(raw: &str) -> Result<TaskId, ApiError> {
         (status = 200, description = "One page of tasks", body = [TaskView],
             headers(("X-Total-Count" = i64, description = "How many tasks match, across all pages"))),
         (status = 400, description = "A query parameter appears twice", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's subject is not this user", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = NoValidToken),
+        (status = 403, response = NotTheOwner),
         (status = 422, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
+        (status = 503, response = DatabaseUnreachable),
     ))]
 pub async fn list(
     api: web::Data<TasksApi>,
@@ -97,13 +98,13 @@ pub async fn list(
     responses(
         (status = 201, description = "Created", body = TaskView,
             headers(("Location" = String, description = "The new task's URL"))),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's subject is not this user", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not application/json, or compressed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadJson),
+        (status = 401, response = NoValidToken),
+        (status = 403, response = NotTheOwner),
+        (status = 413, response = TooLarge),
+        (status = 415, response = NotJson),
+        (status = 422, response = InvalidField),
+        (status = 503, response = DatabaseUnreachable),
     ))]
 pub async fn create(
     api: web::Data<TasksApi>,
@@ -145,10 +146,10 @@ const PATH_SEGMENT: &AsciiSet = &CONTROLS
     params(("user_id" = String, Path), ("task_id" = i64, Path, minimum = 1)), security(("bearer" = [])),
     responses(
         (status = 200, description = "The task", body = TaskView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's subject is not this user", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such task for this user", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = NoValidToken),
+        (status = 403, response = NotTheOwner),
+        (status = 404, response = TaskNotFound),
+        (status = 503, response = DatabaseUnreachable),
     ))]
 pub async fn read(
     api: web::Data<TasksApi>,
@@ -167,14 +168,14 @@ pub async fn read(
     request_body = UpdateTaskRequest, security(("bearer" = [])),
     responses(
         (status = 200, description = "The changed task", body = TaskView),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's subject is not this user", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such task for this user", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not application/json, or compressed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadJson),
+        (status = 401, response = NoValidToken),
+        (status = 403, response = NotTheOwner),
+        (status = 404, response = TaskNotFound),
+        (status = 413, response = TooLarge),
+        (status = 415, response = NotJson),
+        (status = 422, response = InvalidField),
+        (status = 503, response = DatabaseUnreachable),
     ))]
 pub async fn update(
     api: web::Data<TasksApi>,
@@ -197,10 +198,10 @@ pub async fn update(
     params(("user_id" = String, Path), ("task_id" = i64, Path, minimum = 1)), security(("bearer" = [])),
     responses(
         (status = 200, description = "Deleted", body = Deleted),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's subject is not this user", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such task for this user", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = NoValidToken),
+        (status = 403, response = NotTheOwner),
+        (status = 404, response = TaskNotFound),
+        (status = 503, response = DatabaseUnreachable),
     ))]
 pub async fn delete(
     api: web::Data<TasksApi>,
@@ -223,10 +224,10 @@ pub async fn delete(
     params(("user_id" = String, Path), ("task_id" = i64, Path, minimum = 1)), security(("bearer" = [])),
     responses(
         (status = 200, description = "The toggled task", body = TaskView),
-        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's subject is not this user", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such task for this user", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = NoValidToken),
+        (status = 403, response = NotTheOwner),
+        (status = 404, response = TaskNotFound),
+        (status = 503, response = DatabaseUnreachable),
     ))]
 pub async fn toggle(
     api: web::Data<TasksApi>,

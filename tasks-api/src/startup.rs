@@ -1,52 +1,20 @@
-//! Builds tasks-api: its state, its routes (for mounting in any `App`) and a server bound to the
-//! configured address (port 0 in tests).
+//! Puts tasks-api together: its routes (for mounting in any `App`), its API document, its token
+//! verifier, and a server bound to the configured address (port 0 in tests).
 
 use crate::config::{Config, PublicKeys};
-use crate::db::MIGRATIONS;
-use crate::ended_sessions::{EndedSessions, Follower, HttpFeed};
-use crate::list_cache::ListCache;
+use crate::ended_sessions::EndedSessions;
+use crate::error::{NoValidToken, NotTheOwner, TaskNotFound};
+use crate::feed_follower::{Follower, HttpFeed};
+use crate::state::TasksApi;
 use crate::{auth, routes};
 use actix_web::middleware::from_fn;
 use actix_web::web;
-use database::Pool;
 use jwks_client::{JwksCache, JwksUrl};
-use service::{Readiness, Service, StartupError};
+use service::{BoundServer, StartupError};
 use shared::config::ConfigError;
 use shared::token::{Verifier, VerifyingKey};
 use std::sync::Arc;
 use utoipa::OpenApi;
-
-/// Everything a tasks-api handler needs besides the token verifier.
-pub struct TasksApi {
-    pub pool: Pool,
-    pub lists: ListCache,
-}
-
-impl TasksApi {
-    /// Connects (retrying while the database is not up yet) and migrates.
-    pub fn build(config: &Config) -> Result<Self, StartupError> {
-        Ok(Self {
-            pool: config.common.connect(&MIGRATIONS)?,
-            lists: ListCache::new(config.list_cache_bytes),
-        })
-    }
-
-    /// What tasks-api's `/ready` checks: its database, and with a session feed, that it has
-    /// read it lately enough to serve a token.
-    pub fn readiness(&self, ended: Option<&Arc<EndedSessions>>) -> Readiness {
-        let readiness = Readiness::default().database(self.pool.clone(), &MIGRATIONS);
-        match ended {
-            Some(ended) => {
-                let ended = ended.clone();
-                readiness.check(
-                    "The session feed has not been read lately: no token can be served",
-                    move || ended.is_fresh(),
-                )
-            }
-            None => readiness,
-        }
-    }
-}
 
 /// tasks-api's public routes, for its own server and for the standalone process, all behind the
 /// auth middleware. The app must hold a `web::Data<TasksApi>` and a `web::Data<Verifier>`.
@@ -91,6 +59,7 @@ impl utoipa::Modify for BearerAuth {
 #[openapi(
     info(title = "tasks-api", description = "Per-user tasks; every route takes a bearer token whose subject is the path's user."),
     paths(routes::list, routes::create, routes::read, routes::update, routes::delete, routes::toggle),
+    components(responses(NoValidToken, NotTheOwner, TaskNotFound)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -137,11 +106,11 @@ pub async fn verifier(config: &Config) -> Result<Verifier, StartupError> {
 }
 
 /// Connects, migrates and binds tasks-api's own server (port 0 binds a free port).
-pub async fn build(config: Config) -> Result<Service, StartupError> {
+pub async fn bind(config: Config) -> Result<BoundServer, StartupError> {
     let listen = config.common.listen.clone();
     let verifier = web::Data::new(verifier(&config).await?);
     let (feed, max_staleness) = (config.session_feed.clone(), config.max_staleness);
-    let api = web::Data::new(web::block(move || TasksApi::build(&config)).await??);
+    let api = web::Data::new(web::block(move || TasksApi::connect(&config)).await??);
     let ended = feed.map(|feed| {
         let ended = Arc::new(EndedSessions::new(max_staleness));
         let source = Box::new(HttpFeed::new(feed.url, &feed.secret));
@@ -151,7 +120,7 @@ pub async fn build(config: Config) -> Result<Service, StartupError> {
     });
     let readiness = api.readiness(ended.as_ref());
     let ended = ended.map(web::Data::from);
-    Ok(Service::bind(
+    Ok(BoundServer::bind(
         &listen,
         ApiDoc::openapi(),
         readiness,

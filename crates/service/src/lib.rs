@@ -1,14 +1,15 @@
 //! What both services (and the standalone process, which runs both) are built on: the HTTP
-//! conventions ([`http`]), what a person's text shows ([`text`]), the common configuration
-//! ([`config`]), the server with `/health`,
-//! `/ready` and `/openapi.json` ([`Service`]), and how a process starts and fails to.
+//! conventions ([`http`]) and the error answers they document ([`responses`]), what a person's
+//! text shows ([`text`]), the common configuration ([`config`]), the server with `/health`, `/ready` and `/openapi.json` ([`BoundServer`]), and
+//! how a process starts and fails to.
 
 pub mod config;
 pub mod http;
+pub mod responses;
 mod server;
 pub mod text;
 
-pub use server::{Readiness, Service};
+pub use server::{BoundServer, Readiness};
 use std::process::ExitCode;
 
 /// Why a service could not start; the message names what to fix.

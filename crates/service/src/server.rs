@@ -3,6 +3,7 @@
 
 use crate::config::Listen;
 use crate::http::{self, FieldError, Problem};
+use crate::responses::{BadJson, DatabaseUnreachable, InvalidField, NotJson, TooLarge};
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::TcpListener;
@@ -90,17 +91,23 @@ async fn openapi(document: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse 
 
 /// What every service documents besides its own routes.
 #[derive(OpenApi)]
-#[openapi(paths(health, ready), components(schemas(Problem, FieldError)))]
+#[openapi(
+    paths(health, ready),
+    components(
+        schemas(Problem, FieldError),
+        responses(BadJson, TooLarge, NotJson, InvalidField, DatabaseUnreachable)
+    )
+)]
 struct Operations;
 
 /// A bound HTTP server. `configure` adds the service's own state and routes; the standalone
 /// process passes one that adds both services'.
-pub struct Service {
+pub struct BoundServer {
     server: Server,
     port: u16,
 }
 
-impl Service {
+impl BoundServer {
     pub fn bind<F>(
         listen: &Listen,
         mut document: utoipa::openapi::OpenApi,

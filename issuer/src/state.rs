@@ -1,0 +1,73 @@
+//! What every issuer handler shares: [`Issuer`], made once at start.
+
+use crate::config::Config;
+use crate::db::MIGRATIONS;
+use crate::keys::KeyRing;
+use crate::password::Hasher;
+use crate::rate_limit::RateLimiter;
+use crate::throttle::AccountThrottle;
+use database::Pool;
+use service::{Readiness, StartupError};
+use shared::config::Secret;
+use std::future::Future;
+use std::pin::Pin;
+
+/// Everything a request handler of the issuer needs.
+pub struct Issuer {
+    pub pool: Pool,
+    pub keys: KeyRing,
+    pub hasher: Hasher,
+    pub rate_limiter: RateLimiter,
+    pub account_throttle: AccountThrottle,
+    pub session_feed_secret: Option<Secret>,
+    /// Who in this process learns of ended sessions before the answer goes out, if anyone.
+    pub session_ends_listener: Option<Box<dyn SessionEndsListener>>,
+}
+
+impl Issuer {
+    /// Connects (retrying while the database is not up yet), migrates and loads the keys.
+    pub fn connect(config: &Config) -> Result<Self, StartupError> {
+        let pool = config.common.connect(&MIGRATIONS)?;
+        let keys = KeyRing::load(
+            &config.token,
+            config.private_key_file.as_deref(),
+            &mut *pool.get()?,
+        )?;
+        Ok(Self {
+            pool,
+            keys,
+            hasher: Hasher::new(
+                config.hash_cost,
+                config.max_concurrent_hashes,
+                config.hash_wait,
+            )?,
+            rate_limiter: RateLimiter::new(
+                config.rate_limit_per_minute,
+                config.rate_limit_burst,
+                config.trusted_proxies.clone(),
+            ),
+            account_throttle: config.account_throttle,
+            session_feed_secret: config.session_feed_secret.clone(),
+            session_ends_listener: None,
+        })
+    }
+
+    /// Tells this process's listener, if any, that sessions have just ended, and waits for it.
+    pub async fn sessions_ended(&self) {
+        if let Some(listener) = &self.session_ends_listener {
+            listener.sessions_ended().await;
+        }
+    }
+
+    /// What the issuer's `/ready` checks.
+    pub fn readiness(&self) -> Readiness {
+        Readiness::default().database(self.pool.clone(), &MIGRATIONS)
+    }
+}
+
+/// Told that sessions have ended, once the change is committed and before the answer that ended
+/// them goes out. The standalone process's tasks-api half listens, so that it refuses their
+/// tokens at once rather than at its next read of the feed.
+pub trait SessionEndsListener: Send + Sync {
+    fn sessions_ended(&self) -> Pin<Box<dyn Future<Output = ()> + '_>>;
+}

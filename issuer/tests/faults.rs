@@ -5,10 +5,11 @@ use reqwest::Client;
 use serde_json::json;
 use std::process::Command;
 use std::time::Duration;
-use test_support::{PrivateCluster, Process, TestDatabase, kill_during_burst, outage};
+use test_support::{
+    PASSWORD, PrivateCluster, Process, TestDatabase, kill_during_burst, outage, runtime,
+};
 
 const SECRET: &str = "fault-test-secret-of-at-least-32-bytes!!";
-const PASSWORD: &str = "correct horse battery";
 
 fn issuer(database_url: &str) -> Process {
     let mut command = Command::new(env!("CARGO_BIN_EXE_issuer"));
@@ -23,13 +24,6 @@ fn issuer(database_url: &str) -> Process {
         .env("RATE_LIMIT_PER_MINUTE", "1000000")
         .env("RATE_LIMIT_BURST", "1000000");
     Process::start(command)
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 async fn signin(client: &Client, process: &Process, email: &str) -> u16 {

@@ -4,7 +4,7 @@
 use reqwest::Client;
 use serde_json::{Value, json};
 use std::process::Command;
-use test_support::Process;
+use test_support::{PASSWORD, Process, unresolved_refs};
 
 fn standalone(dir: &std::path::Path) -> Process {
     Process::start(standalone_command(dir))
@@ -44,7 +44,7 @@ async fn with_eddsa_it_publishes_its_keys_and_verifies_its_tokens_without_a_secr
     assert_eq!(jwks["keys"][0]["alg"], "EdDSA");
     let signup: Value = client
         .post(process.url("/signup"))
-        .json(&json!({"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"}))
+        .json(&json!({"email": "ada@example.com", "password": PASSWORD, "name": "Ada"}))
         .send()
         .await
         .unwrap()
@@ -107,8 +107,7 @@ async fn a_user_signs_up_signs_in_and_manages_tasks_through_one_port() {
         assert_eq!(mode("data/tasks.db"), 0o600);
     }
 
-    let account =
-        json!({"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"});
+    let account = json!({"email": "ada@example.com", "password": PASSWORD, "name": "Ada"});
     let signup = client
         .post(url("/signup"))
         .json(&account)
@@ -118,7 +117,7 @@ async fn a_user_signs_up_signs_in_and_manages_tasks_through_one_port() {
     assert_eq!(signup.status().as_u16(), 201);
     let signin: Value = client
         .post(url("/signin"))
-        .json(&json!({"email": "ada@example.com", "password": "correct horse battery"}))
+        .json(&json!({"email": "ada@example.com", "password": PASSWORD}))
         .send()
         .await
         .unwrap()
@@ -212,6 +211,11 @@ async fn a_user_signs_up_signs_in_and_manages_tasks_through_one_port() {
         document["paths"]["/signin"].is_object()
             && document["paths"]["/api/{user_id}/tasks"].is_object()
     );
+    assert_eq!(
+        unresolved_refs(&document),
+        Vec::<String>::new(),
+        "both services' documents merged, with every component either refers to"
+    );
 }
 
 #[tokio::test]
@@ -228,8 +232,7 @@ async fn tasks_survive_a_restart_when_the_secret_is_configured() {
         Process::start(command)
     };
     let client = Client::new();
-    let account =
-        json!({"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"});
+    let account = json!({"email": "ada@example.com", "password": PASSWORD, "name": "Ada"});
     let first = start();
     assert!(!first.logs().contains("BETTER_AUTH_SECRET is not set"));
     let signup: Value = client
@@ -318,7 +321,7 @@ async fn every_answer_carries_the_security_headers_a_proxy_would_add() {
 async fn sessions_end_at_once(command: Command) {
     let process = Process::start(command);
     let client = Client::new();
-    let password = "correct horse battery";
+    let password = PASSWORD;
     let credentials = json!({"email": "ada@example.com", "password": password});
     let session = |path: &'static str| {
         let mut body = credentials.clone();

@@ -3,7 +3,7 @@
 
 use reqwest::Client;
 use serde_json::{Value, json};
-use test_support::TestDatabase;
+use test_support::{PASSWORD, TestDatabase};
 
 struct Issuer {
     url: String,
@@ -25,7 +25,7 @@ fn issuer_config(database: &TestDatabase, algorithm: &str) -> issuer::Config {
 
 async fn start_issuer(database: TestDatabase, algorithm: &str) -> Issuer {
     let config = issuer_config(&database, algorithm);
-    let service = issuer::build(config.clone())
+    let service = issuer::bind(config.clone())
         .await
         .expect("the issuer starts");
     let url = format!("http://127.0.0.1:{}", service.port());
@@ -47,7 +47,7 @@ async fn start_tasks_api(jwks_url: &str, algorithm: &str) -> (String, TestDataba
         ("PORT", "0"),
     ])
     .expect("a valid tasks-api configuration");
-    let service = tasks_api::build(config).await.expect("tasks-api starts");
+    let service = tasks_api::bind(config).await.expect("tasks-api starts");
     let url = format!("http://127.0.0.1:{}", service.port());
     actix_web::rt::spawn(service.run_until_stopped());
     (url, database)
@@ -56,7 +56,7 @@ async fn start_tasks_api(jwks_url: &str, algorithm: &str) -> (String, TestDataba
 async fn sign_up(issuer: &Issuer, email: &str) -> Value {
     let response = Client::new()
         .post(format!("{}/signup", issuer.url))
-        .json(&json!({"email": email, "password": "correct horse battery", "name": "Ada"}))
+        .json(&json!({"email": email, "password": PASSWORD, "name": "Ada"}))
         .send()
         .await
         .unwrap();
@@ -167,7 +167,7 @@ async fn an_hs256_issuer_publishes_no_keys() {
         ("PORT", "0"),
     ])
     .unwrap();
-    let service = issuer::build(config).await.unwrap();
+    let service = issuer::bind(config).await.unwrap();
     let url = format!("http://127.0.0.1:{}/.well-known/jwks.json", service.port());
     actix_web::rt::spawn(service.run_until_stopped());
     let response = Client::new().get(url).send().await.unwrap();

@@ -3,12 +3,10 @@
 
 use reqwest::Client;
 use serde_json::{Value, json};
-use shared::mint::{Signer, TokenSubject};
-use shared::token::TokenConfig;
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Duration;
-use test_support::{PrivateCluster, Process, TestDatabase, kill_during_burst, outage};
+use test_support::{PrivateCluster, Process, TestDatabase, kill_during_burst, outage, runtime};
 
 const SECRET: &str = "fault-test-secret-of-at-least-32-bytes!!";
 
@@ -24,29 +22,7 @@ fn tasks_api(database_url: &str) -> Process {
 }
 
 fn token_for(user: &str) -> String {
-    let settings = TokenConfig {
-        better_auth_secret: Some(SECRET.into()),
-        ..TokenConfig::default()
-    }
-    .check(None)
-    .unwrap();
-    let subject = TokenSubject {
-        id: user,
-        email: "ada@example.com",
-        name: "Ada",
-        session: "5f0c2d1e-3b4a-4c6d-8e9f-a0b1c2d3e4f5",
-    };
-    Signer::with_secret(&settings, settings.secret.as_ref().unwrap())
-        .encode(subject, chrono::Utc::now())
-        .unwrap()
-        .token
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
+    test_support::hs256_token(SECRET, user, test_support::SESSION)
 }
 
 #[test]

@@ -5,7 +5,7 @@ use test_support::TestDatabase;
 pub use test_support::{assert_problem, fields};
 
 pub const SECRET: &str = "integration-test-secret-of-at-least-32-bytes";
-pub const PASSWORD: &str = "correct horse battery";
+pub use test_support::PASSWORD;
 
 pub struct TestApp {
     pub address: String,
@@ -57,7 +57,7 @@ pub async fn start(database_url: &str, overrides: &[(&str, &str)]) -> String {
         settings.push(((*key).to_owned(), (*value).to_owned()));
     }
     let config = Config::from_pairs(settings).expect("a valid test configuration");
-    let app = issuer::build(config).await.expect("the issuer starts");
+    let app = issuer::bind(config).await.expect("the issuer starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_rt::spawn(app.run_until_stopped());
     address
@@ -129,12 +129,7 @@ impl TestApp {
 
 /// The token settings of the test issuer: HS256 with its secret.
 pub fn token_settings() -> shared::token::TokenSettings {
-    shared::token::TokenConfig {
-        better_auth_secret: Some(SECRET.into()),
-        ..Default::default()
-    }
-    .check(None)
-    .unwrap()
+    test_support::hs256_settings(SECRET)
 }
 
 pub fn verifier() -> shared::token::Verifier {

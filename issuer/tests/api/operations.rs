@@ -37,6 +37,22 @@ async fn the_openapi_document_describes_every_route() {
     for status in ["200", "400", "401", "413", "415", "422", "429", "503"] {
         assert!(signin[status].is_object(), "/signin {status} missing");
     }
+    // A shared answer is described once, under `components`, and every reference resolves.
+    assert_eq!(
+        signin["413"]["$ref"], "#/components/responses/TooLarge",
+        "{signin}"
+    );
+    let too_large = &document["components"]["responses"]["TooLarge"];
+    assert!(
+        too_large["content"]["application/problem+json"]["schema"]["$ref"]
+            .as_str()
+            .is_some_and(|schema| schema.ends_with("/Problem")),
+        "{too_large}"
+    );
+    assert_eq!(
+        test_support::unresolved_refs(&document),
+        Vec::<String>::new()
+    );
 }
 
 #[actix_rt::test]

@@ -402,17 +402,7 @@ async fn without_a_credential_configured_there_is_no_feed() {
 
 /// A token signed with the issuer's own secret whose `sub` or `sid` no session can have.
 fn odd_token(sub: &str, sid: &str) -> String {
-    let settings = token_settings();
-    let subject = shared::mint::TokenSubject {
-        id: sub,
-        email: "ada@example.com",
-        name: "Ada",
-        session: sid,
-    };
-    shared::mint::Signer::with_secret(&settings, settings.secret.as_ref().unwrap())
-        .encode(subject, chrono::Utc::now())
-        .unwrap()
-        .token
+    test_support::hs256_token(SECRET, sub, sid)
 }
 
 #[actix_rt::test]

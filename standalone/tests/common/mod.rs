@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use test_support::{Process, TestDatabase};
 pub const SECRET: &str = "system-test-secret-of-at-least-32-bytes";
 pub const FEED_SECRET: &str = "feed-credential-7c1e9a3b5d2f4e6a8b0c";
-pub const PASSWORD: &str = "correct horse battery";
+pub use test_support::PASSWORD;
 
 /// How the tokens are signed: a shared secret, or the issuer's key with its JWKS.
 #[derive(Clone, Copy, Debug)]
@@ -48,7 +48,7 @@ pub async fn start_issuer(database: &TestDatabase, algorithm: Algorithm) -> Stri
     pairs.push(("SESSION_FEED_SECRET", FEED_SECRET.into()));
     pairs.extend(algorithm.pairs());
     let config = issuer::Config::from_pairs(pairs).expect("a valid issuer configuration");
-    let service = issuer::build(config).await.expect("the issuer starts");
+    let service = issuer::bind(config).await.expect("the issuer starts");
     let url = format!("http://127.0.0.1:{}", service.port());
     actix_web::rt::spawn(service.run_until_stopped());
     url
@@ -76,7 +76,7 @@ pub async fn start_replica(
         pairs.push(("JWKS_URL", format!("{issuer}/.well-known/jwks.json")));
     }
     let config = tasks_api::Config::from_pairs(pairs).expect("a valid tasks-api configuration");
-    let service = tasks_api::build(config).await.expect("tasks-api starts");
+    let service = tasks_api::bind(config).await.expect("tasks-api starts");
     let url = format!("http://127.0.0.1:{}", service.port());
     actix_web::rt::spawn(service.run_until_stopped());
     url

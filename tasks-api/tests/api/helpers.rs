@@ -1,8 +1,5 @@
-use chrono::Utc;
 use reqwest::{Client, Method, RequestBuilder, Response};
 use serde_json::{Value, json};
-use shared::mint::{Signer, TokenSubject};
-use shared::token::{TokenConfig, TokenSettings};
 use std::sync::Arc;
 use test_support::TestDatabase;
 pub use test_support::{assert_problem, fields};
@@ -19,33 +16,14 @@ pub struct TestApp {
     pub stop: actix_web::dev::ServerHandle,
 }
 
-pub fn token_settings() -> TokenSettings {
-    TokenConfig {
-        better_auth_secret: Some(SECRET.into()),
-        ..Default::default()
-    }
-    .check(None)
-    .unwrap()
-}
-
 /// A token as the issuer would mint it for `user_id`.
 pub fn token_for(user_id: &str) -> String {
-    token_of_session(user_id, "5f0c2d1e-3b4a-4c6d-8e9f-a0b1c2d3e4f5")
+    token_of_session(user_id, test_support::SESSION)
 }
 
 /// A token signed as the issuer signs, for `user_id` and naming `session`, whatever they hold.
 pub fn token_of_session(user_id: &str, session: &str) -> String {
-    let subject = TokenSubject {
-        id: user_id,
-        email: "someone@example.com",
-        name: "Someone",
-        session,
-    };
-    let settings = token_settings();
-    Signer::with_secret(&settings, settings.secret.as_ref().unwrap())
-        .encode(subject, Utc::now())
-        .unwrap()
-        .token
+    test_support::hs256_token(SECRET, user_id, session)
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -70,7 +48,7 @@ async fn serve(database: Arc<TestDatabase>, extra: &[(&str, &str)]) -> TestApp {
     ];
     settings.extend_from_slice(extra);
     let config = tasks_api::Config::from_pairs(settings).expect("a valid test configuration");
-    let service = tasks_api::build(config).await.expect("tasks-api starts");
+    let service = tasks_api::bind(config).await.expect("tasks-api starts");
     let address = format!("http://127.0.0.1:{}", service.port());
     let stop = service.handle();
     actix_rt::spawn(service.run_until_stopped());

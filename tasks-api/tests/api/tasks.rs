@@ -488,6 +488,10 @@ async fn health_ready_and_openapi_answer_without_a_token() {
         assert!(document["paths"][path].is_object(), "{path}");
     }
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());
+    assert_eq!(
+        test_support::unresolved_refs(&document),
+        Vec::<String>::new()
+    );
 }
 
 #[actix_rt::test]

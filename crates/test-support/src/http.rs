@@ -1,0 +1,87 @@
+//! HTTP as the tests see it: a raw HTTP/1.1 sender for requests no well-behaved client library
+//! would send, the problem+json every error is, and the API document's references.
+
+use std::net::SocketAddr;
+use tokio::net::TcpStream;
+
+/// Sends `request` as raw bytes to `address` and returns the status of the answer, or `None`
+/// when the server closed the connection without one (as it may for a request head it refuses
+/// to read to the end). Gives up after five seconds, so that a hang fails the test.
+pub async fn send_raw(address: SocketAddr, request: &[u8]) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = TcpStream::connect(address).await.ok()?;
+        // A refused head may be cut off mid-write; the answer is what counts.
+        let _ = stream.write_all(request).await;
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer).await;
+        let status_line = answer.split(|b| *b == b'\n').next()?;
+        std::str::from_utf8(status_line)
+            .ok()?
+            .split(' ')
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), exchange)
+        .await
+        .expect("the server answers or closes within 5 s")
+}
+
+/// Asserts that `response` is an RFC 9457 problem with `status`, as both services answer every
+/// error, and that a 422 names the fields at fault; returns its body.
+pub async fn assert_problem(response: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+    let body: serde_json::Value = response.json().await.expect("a JSON problem body");
+    assert_eq!(body["status"], status);
+    assert_eq!(body["type"], "about:blank");
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    if status == 422 {
+        assert!(!fields(&body).is_empty(), "a 422 names the field: {body}");
+    }
+    body
+}
+
+/// The field names listed in a 422 body.
+pub fn fields(problem: &serde_json::Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The `$ref`s of an API document that name nothing in it: every schema and response an
+/// operation refers to must be under `components`.
+pub fn unresolved_refs(document: &serde_json::Value) -> Vec<String> {
+    fn walk<'d>(value: &'d serde_json::Value, refs: &mut Vec<&'d str>) {
+        match value {
+            serde_json::Value::Object(object) => {
+                if let Some(serde_json::Value::String(target)) = object.get("$ref") {
+                    refs.push(target);
+                }
+                object.values().for_each(|v| walk(v, refs));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, refs)),
+            _ => {}
+        }
+    }
+    let mut refs = Vec::new();
+    walk(document, &mut refs);
+    refs.into_iter()
+        .filter(|target| {
+            let pointer = target.strip_prefix('#').unwrap_or(target);
+            document.pointer(pointer).is_none()
+        })
+        .map(str::to_owned)
+        .collect()
+}

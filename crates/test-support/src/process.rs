@@ -1,0 +1,116 @@
+//! Service binaries as child processes, their command line included.
+
+/// A service binary started for a test, with its standard error collected. It is killed when
+/// dropped.
+pub struct Process {
+    child: std::process::Child,
+    pub port: u16,
+    logs: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Process {
+    /// Starts `command` (which should bind port 0) and waits for its "listening on … port"
+    /// line. Panics with the logs so far if it exits first.
+    pub fn start(mut command: std::process::Command) -> Self {
+        use std::io::BufRead;
+        let mut child = command
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let mut stderr = std::io::BufReader::new(child.stderr.take().expect("piped stderr"));
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let port = loop {
+            let mut line = String::new();
+            if stderr.read_line(&mut line).unwrap_or(0) == 0 {
+                panic!(
+                    "the process exited before listening:\n{}",
+                    logs.lock().unwrap()
+                );
+            }
+            logs.lock().unwrap().push_str(&line);
+            if line.contains("listening on")
+                && let Some(port) = line
+                    .trim()
+                    .rsplit([':', ' '])
+                    .next()
+                    .and_then(|p| p.parse().ok())
+            {
+                break port;
+            }
+        };
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                let mut logs = sink.lock().unwrap();
+                logs.push_str(&line);
+                logs.push('\n');
+            }
+        });
+        Self { child, port, logs }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Everything the process has written to standard error so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Checks a service binary's command line: `--help` and `--version` answer and exit 0, the one
+/// naming each of `subcommands`, the other `version`; an unknown argument is refused with a
+/// non-zero exit. None of them starts a server: each is run in an empty directory with a port
+/// taken, and must leave the directory empty (no `data/`) and exit within seconds.
+pub fn assert_command_line(binary: &str, version: &str, subcommands: &[&str]) {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = taken.local_addr().expect("its address").port().to_string();
+    let run = |argument: &str| {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let started = std::time::Instant::now();
+        let output = std::process::Command::new(binary)
+            .arg(argument)
+            .current_dir(dir.path())
+            .env("PORT", &port)
+            .output()
+            .expect("the binary runs");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{argument}: took {:?}",
+            started.elapsed()
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{argument} left files behind: {left:?}");
+        output
+    };
+    let help = run("--help");
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(help.status.success(), "--help: {help:?}");
+    assert!(text.contains("Usage:"), "--help: {text}");
+    for subcommand in subcommands {
+        assert!(
+            text.contains(subcommand),
+            "--help names {subcommand}: {text}"
+        );
+    }
+    let shown = run("--version");
+    assert!(shown.status.success(), "--version: {shown:?}");
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains(version),
+        "--version: {shown:?}"
+    );
+    let unknown = run("--no-such-option");
+    assert!(!unknown.status.success(), "an unknown argument must fail");
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("--no-such-option"),
+        "the error names the argument: {unknown:?}"
+    );
+}

@@ -35,9 +35,14 @@ pub struct User {
     pub password_version: i32,
 }
 
-pub fn insert_user(conn: &mut DbConnection, user: &User) -> Result<(), DbError> {
-    database::on_backend!(conn => diesel::insert_into(users::table).values(user).execute(conn))?;
-    Ok(())
+/// Inserts `user` unless an account has its email: `false` then, and nothing is written.
+pub fn insert_user(conn: &mut DbConnection, user: &User) -> Result<bool, DbError> {
+    let inserted = database::on_backend!(conn => diesel::insert_into(users::table)
+        .values(user)
+        .on_conflict(users::email)
+        .do_nothing()
+        .execute(conn))?;
+    Ok(inserted == 1)
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User>, DbError> {

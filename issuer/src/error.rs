@@ -43,7 +43,7 @@ pub enum IssuerError {
     #[error(transparent)]
     Hash(#[from] HashError),
     #[error(transparent)]
-    Database(DbError),
+    Database(#[from] DbError),
     #[error("could not sign a token: {0}")]
     Signing(#[from] TokenError),
 }
@@ -67,18 +67,6 @@ impl From<db::Changed> for IssuerError {
         match changed {
             db::Changed::Password => IssuerError::WrongPassword,
             db::Changed::Account | db::Changed::Session => Unauthenticated::SESSION_ENDED.into(),
-        }
-    }
-}
-
-/// The one unique constraint a request can break is the users' email (ids are fresh UUIDs), so
-/// a unique violation is an email already taken, whichever query met it.
-impl From<DbError> for IssuerError {
-    fn from(e: DbError) -> Self {
-        if e.is_unique_violation() {
-            IssuerError::EmailTaken
-        } else {
-            IssuerError::Database(e)
         }
     }
 }
@@ -143,14 +131,16 @@ mod tests {
     use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
     #[test]
-    fn a_unique_violation_is_a_409_and_other_database_failures_are_not() {
+    fn a_lost_database_is_a_503_and_any_other_database_failure_a_500() {
+        // A taken email is found by the sign-up's insert itself (`db::insert_user`); a unique
+        // violation anywhere else is a bug, not a 409.
         let violation = DieselError::DatabaseError(
             DatabaseErrorKind::UniqueViolation,
-            Box::new("UNIQUE constraint failed: users.email".to_owned()),
+            Box::new("UNIQUE constraint failed: users.id".to_owned()),
         );
         assert_eq!(
             IssuerError::from(DbError::from(violation)).status_code(),
-            StatusCode::CONFLICT
+            StatusCode::INTERNAL_SERVER_ERROR
         );
         let lost = IssuerError::from(DbError::Unavailable("connection refused".into()));
         assert_eq!(lost.status_code(), StatusCode::SERVICE_UNAVAILABLE);

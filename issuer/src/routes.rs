@@ -57,7 +57,11 @@ pub async fn signup(
         password_version: 0,
     };
     let inserted = user.clone();
-    database::write(&issuer.pool, move |conn| db::insert_user(conn, &inserted)).await?;
+    let inserted =
+        database::write(&issuer.pool, move |conn| db::insert_user(conn, &inserted)).await?;
+    if !inserted {
+        return Err(IssuerError::EmailTaken);
+    }
     authenticated(&issuer, &request, StatusCode::CREATED, user).await
 }
 

@@ -31,7 +31,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// Bumped by triggers on every change to a user's tasks (see the migration).
+    /// `version` is set by triggers on every change to a user's tasks, to a random number, so
+    /// that it names one state of the list even after a restore from a backup (see the
+    /// migrations).
     task_lists (user_id) {
         user_id -> Text,
         version -> BigInt,
@@ -169,7 +171,8 @@ pub fn list(
     })
 }
 
-/// How many times the owner's tasks have changed: 0 for a user who has never had one.
+/// The version of the owner's list: a random number that changes with every change to their
+/// tasks, and 0 for a user who has never had one.
 pub fn list_version(conn: &mut DbConnection, owner: &Owner) -> Result<i64, DbError> {
     let version = database::on_backend!(conn => task_lists::table
         .find(owner.user_id())

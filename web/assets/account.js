@@ -2,15 +2,17 @@
 // change, and deleting the account after a confirmation.
 
 import { api, session } from "./api.js";
-import { alertBox, announce, busy, field, h, waitText } from "./dom.js";
+import { alertBox, announce, busy, field, h, showProblem, waitText } from "./dom.js";
+import { limits } from "./limits.js";
 
 const when = (iso) => new Date(iso).toLocaleString();
 
-/** The message for a failed password check: wrong, or too many wrong ones. */
-function passwordProblem(error, what) {
-  if (error.status === 403) return `The ${what} is wrong.`;
-  if (error.status === 429) return `Too many wrong passwords. Try again ${waitText(error.retryAfter)}.`;
-  return null;
+/** What a failed password check means, on the field `name` that holds the password. */
+function passwordMessages(name, what) {
+  return {
+    403: [name, `The ${what} is wrong.`],
+    429: [name, (error) => `Too many wrong passwords. Try again ${waitText(error.retryAfter)}.`],
+  };
 }
 
 export function accountPage(main) {
@@ -76,7 +78,7 @@ export function accountPage(main) {
 
   // The password.
   const current = field("Current password", { type: "password", autocomplete: "current-password", required: true });
-  const fresh = field("New password", { type: "password", autocomplete: "new-password", required: true }, "8 to 128 characters. Your other sessions will end.");
+  const fresh = field("New password", { type: "password", autocomplete: "new-password", required: true }, `${limits.passwordChars.min} to ${limits.passwordChars.max} characters. Your other sessions will end.`);
   const passwordAlert = alertBox();
   const change = h("button", { type: "submit" }, "Change password");
   const passwordForm = h("form", { novalidate: true, class: "card", "aria-labelledby": "password-heading" }, h("h2", { id: "password-heading" }, "Change your password"), passwordAlert.box, current.row, fresh.row, change);
@@ -92,19 +94,11 @@ export function accountPage(main) {
       await loadSessions();
       current.input.focus();
     } catch (error) {
-      const problem = passwordProblem(error, "current password");
-      if (problem) {
-        current.showError(problem);
-        current.input.focus();
-      } else if (error.fields.new_password) {
-        fresh.showError(`New password ${error.fields.new_password}.`);
-        fresh.input.focus();
-      } else if (error.fields.current_password) {
-        current.showError(`Current password ${error.fields.current_password}.`);
-        current.input.focus();
-      } else {
-        passwordAlert.show(error.message);
-      }
+      showProblem(error, {
+        fields: { current_password: current, new_password: fresh },
+        alert: passwordAlert,
+        messages: passwordMessages("current_password", "current password"),
+      });
     }
   });
 
@@ -143,10 +137,12 @@ export function accountPage(main) {
       dialog.close();
       location.hash = "#/signin?deleted";
     } catch (error) {
-      const problem = passwordProblem(error, "password") || (error.fields.password && `Password ${error.fields.password}.`);
-      if (problem) confirmPassword.showError(problem);
-      else deleteAlert.show(error.message);
-      confirmPassword.input.focus();
+      showProblem(error, {
+        fields: { password: confirmPassword },
+        alert: deleteAlert,
+        messages: passwordMessages("password", "password"),
+        fallback: confirmPassword.input,
+      });
     }
   });
 

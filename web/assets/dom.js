@@ -36,9 +36,9 @@ export function field(label, attributes, hint) {
   return { row, input, showError };
 }
 
-/** A form's alert: the error that belongs to no one field. */
+/** A form's alert: the error that belongs to no one field. Focusable, for when focus goes to it. */
 export function alertBox() {
-  const box = h("p", { class: "alert", role: "alert", hidden: true });
+  const box = h("p", { class: "alert", role: "alert", hidden: true, tabindex: "-1" });
   return {
     box,
     show(message) {
@@ -46,6 +46,35 @@ export function alertBox() {
       box.hidden = !message;
     },
   };
+}
+
+/**
+ * Shows a failed call's `error` on a form. `fields` maps the API's field names to `field()`s:
+ * each field the answer names gets its message next to it. `messages` maps a status to the field
+ * and message it means (a wrong password, a taken email), the message text or a function of the
+ * error. A 429 says when to try again; anything else goes in `alert`. Focus then goes to the
+ * first field at fault, in the order of `fields`, or else to `fallback`.
+ */
+export function showProblem(error, { fields, alert, messages = {}, fallback = alert.box }) {
+  const named = Object.entries(error.fields).filter(([name]) => fields[name]);
+  for (const [name, message] of named) fields[name].showError(`${fieldLabel(name)} ${message}.`);
+  const meant = messages[error.status];
+  if (meant) {
+    const [name, message] = meant;
+    fields[name].showError(typeof message === "function" ? message(error) : message);
+  } else if (error.status === 429) {
+    alert.show(`Too many attempts. Try again ${waitText(error.retryAfter)}.`);
+  } else if (!named.length) {
+    alert.show(error.message);
+  }
+  const first = Object.values(fields).find((f) => f.input.getAttribute("aria-invalid"));
+  (first ? first.input : fallback).focus();
+}
+
+/** `new_password` as a person reads it: "New password". */
+function fieldLabel(name) {
+  const words = name.replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 /** Says `message` to screen readers, politely. */

@@ -2,7 +2,8 @@
 // deleting. Every change is the API's answer shown, never a guess.
 
 import { api, session } from "./api.js";
-import { alertBox, announce, busy, field, h } from "./dom.js";
+import { alertBox, announce, busy, field, h, showProblem } from "./dom.js";
+import { limits } from "./limits.js";
 
 const PAGE = 10;
 const FILTERS = { all: undefined, open: false, done: true };
@@ -13,8 +14,8 @@ export function tasksPage(main) {
   const { user } = session.get();
 
   // Creating.
-  const title = field("Title", { type: "text", name: "title", required: true, maxlength: "200" });
-  const description = field("Description (optional)", { name: "description", rows: "2", maxlength: "2000" });
+  const title = field("Title", { type: "text", name: "title", required: true, maxlength: limits.titleChars });
+  const description = field("Description (optional)", { name: "description", rows: "2", maxlength: limits.descriptionChars });
   const createAlert = alertBox();
   const addButton = h("button", { type: "submit" }, "Add task");
   const createForm = h(
@@ -45,10 +46,7 @@ export function tasksPage(main) {
       await load();
       title.input.focus();
     } catch (error) {
-      if (error.fields.title) title.showError(`Title ${error.fields.title}.`);
-      if (error.fields.description) description.showError(`Description ${error.fields.description}.`);
-      if (!error.fields.title && !error.fields.description) createAlert.show(error.message);
-      (error.fields.title ? title.input : error.fields.description ? description.input : title.input).focus();
+      showProblem(error, { fields: { title, description }, alert: createAlert, fallback: title.input });
     }
   });
 
@@ -167,8 +165,8 @@ export function tasksPage(main) {
 
   /** A task in edit mode: its title and description, saved or cancelled. */
   function editor(task, li) {
-    const editTitle = field("Title", { type: "text", name: "title", required: true, maxlength: "200", value: task.title });
-    const editDescription = field("Description", { name: "description", rows: "2", maxlength: "2000" });
+    const editTitle = field("Title", { type: "text", name: "title", required: true, maxlength: limits.titleChars, value: task.title });
+    const editDescription = field("Description", { name: "description", rows: "2", maxlength: limits.descriptionChars });
     editDescription.input.value = task.description || "";
     const alert = alertBox();
     const save = h("button", { type: "submit" }, "Save");
@@ -192,10 +190,7 @@ export function tasksPage(main) {
         wrapper.replaceWith(replacement);
         replacement.querySelector(".actions button").focus();
       } catch (error) {
-        if (error.fields.title) editTitle.showError(`Title ${error.fields.title}.`);
-        if (error.fields.description) editDescription.showError(`Description ${error.fields.description}.`);
-        if (!error.fields.title && !error.fields.description) alert.show(error.message);
-        (error.fields.description && !error.fields.title ? editDescription.input : editTitle.input).focus();
+        showProblem(error, { fields: { title: editTitle, description: editDescription }, alert, fallback: editTitle.input });
       }
     });
     return wrapper;

@@ -3,7 +3,7 @@ use issuer::Config;
 use std::process::ExitCode;
 
 /// The issuer: sign-up, sign-in and the tokens tasks-api verifies. Configured by environment
-/// variables (and a `.env` file); see the README.
+/// variables (and a `.env` file); see docs/configuration.md.
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {

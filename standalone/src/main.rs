@@ -24,7 +24,7 @@ use tasks_api::feed_follower::{FeedFuture, FeedSource, Follower};
 use utoipa::OpenApi;
 
 /// The issuer and tasks-api in one process, on SQLite files under `data/` unless told otherwise.
-/// Configured by environment variables (and a `.env` file); see the README.
+/// Configured by environment variables (and a `.env` file); see docs/configuration.md.
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {}

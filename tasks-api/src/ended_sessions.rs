@@ -268,7 +268,7 @@ mod tests {
     #[global_allocator]
     static ALLOCATOR: held::Counting = held::Counting;
 
-    /// The most heap one remembered session takes, as the README states: its 36-character id,
+    /// The most heap one remembered session takes, as docs/performance.md states: its 36-character id,
     /// and its share of the table at the table's emptiest.
     const BYTES_PER_SESSION: isize = 128;
 

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use tasks_api::Config;
 
 /// tasks-api: per-user tasks, for bearers of a token it can verify. Configured by environment
-/// variables (and a `.env` file); see the README.
+/// variables (and a `.env` file); see docs/configuration.md.
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {

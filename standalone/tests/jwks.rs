@@ -1,9 +1,12 @@
 //! The issuer and tasks-api as separate servers with an asymmetric algorithm: the issuer mints
 //! and publishes its keys, tasks-api verifies through the JWKS alone (it holds no secret).
 
+mod common;
+
+use common::sign_up;
 use reqwest::Client;
 use serde_json::{Value, json};
-use test_support::{PASSWORD, TestDatabase};
+use test_support::TestDatabase;
 
 struct Issuer {
     url: String,
@@ -53,17 +56,6 @@ async fn start_tasks_api(jwks_url: &str, algorithm: &str) -> (String, TestDataba
     (url, database)
 }
 
-async fn sign_up(issuer: &Issuer, email: &str) -> Value {
-    let response = Client::new()
-        .post(format!("{}/signup", issuer.url))
-        .json(&json!({"email": email, "password": PASSWORD, "name": "Ada"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 201);
-    response.json().await.unwrap()
-}
-
 async fn jwks(issuer: &Issuer) -> (String, Value) {
     let response = Client::new()
         .get(format!("{}/.well-known/jwks.json", issuer.url))
@@ -100,7 +92,7 @@ async fn each_algorithm_goes_from_the_issuer_to_tasks_api_through_the_jwks() {
 
         let jwks_url = format!("{}/.well-known/jwks.json", issuer.url);
         let (tasks, _db) = start_tasks_api(&jwks_url, algorithm).await;
-        let account = sign_up(&issuer, &format!("{algorithm}@example.com")).await;
+        let account = sign_up(&issuer.url, &format!("{algorithm}@example.com")).await;
         let token = account["token"].as_str().unwrap();
         assert_eq!(kid(token), key["kid"].as_str().unwrap(), "{algorithm}");
         let user = account["user"]["id"].as_str().unwrap();
@@ -118,11 +110,11 @@ async fn each_algorithm_goes_from_the_issuer_to_tasks_api_through_the_jwks() {
 #[actix_web::test]
 async fn the_generated_key_survives_a_restart_of_the_issuer() {
     let issuer = start_issuer(TestDatabase::new(), "EdDSA").await;
-    let before = kid(sign_up(&issuer, "ada@example.com").await["token"]
+    let before = kid(sign_up(&issuer.url, "ada@example.com").await["token"]
         .as_str()
         .unwrap());
     let again = start_issuer(issuer.database, "EdDSA").await;
-    let after = kid(sign_up(&again, "bob@example.com").await["token"]
+    let after = kid(sign_up(&again.url, "bob@example.com").await["token"]
         .as_str()
         .unwrap());
     assert_eq!(before, after);
@@ -131,7 +123,7 @@ async fn the_generated_key_survives_a_restart_of_the_issuer() {
 #[actix_web::test]
 async fn a_rotated_key_is_published_at_once_but_signs_only_later() {
     let issuer = start_issuer(TestDatabase::new(), "EdDSA").await;
-    let old = kid(sign_up(&issuer, "ada@example.com").await["token"]
+    let old = kid(sign_up(&issuer.url, "ada@example.com").await["token"]
         .as_str()
         .unwrap());
     let (new, activates_at) = issuer::startup::rotate_key(&issuer.config).unwrap();
@@ -146,7 +138,7 @@ async fn a_rotated_key_is_published_at_once_but_signs_only_later() {
         .map(|k| k["kid"].as_str().unwrap())
         .collect();
     assert_eq!(published, [old.as_str(), new.as_str()]);
-    let token = sign_up(&restarted, "bob@example.com").await;
+    let token = sign_up(&restarted.url, "bob@example.com").await;
     assert_eq!(
         kid(token["token"].as_str().unwrap()),
         old,

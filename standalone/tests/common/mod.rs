@@ -151,7 +151,8 @@ pub async fn until_ready(replica: &str, user: &str, token: &str) {
     }
 }
 
-pub async fn sign_up(issuer: &str, email: &str) {
+/// A new account for `email`, signed in: the answer's body, with its token and user.
+pub async fn sign_up(issuer: &str, email: &str) -> Value {
     let response = post(
         &format!("{issuer}/signup"),
         None,
@@ -159,6 +160,7 @@ pub async fn sign_up(issuer: &str, email: &str) {
     )
     .await;
     assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.unwrap()
 }
 
 /// A pool of connections to `database`, to read it straight.

@@ -25,14 +25,9 @@ enum Command {
 #[actix_web::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    if cli.env_vars {
-        println!("{}", Config::variables().join("\n"));
-        return ExitCode::SUCCESS;
-    }
-    service::init_logging();
-    let config = match Config::from_env() {
+    let config = match service::start(cli.env_vars, Config::variables, Config::from_env) {
         Ok(config) => config,
-        Err(e) => return service::fail(&e),
+        Err(code) => return code,
     };
     match cli.command {
         None => serve(config).await,

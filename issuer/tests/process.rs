@@ -231,3 +231,19 @@ fn the_command_line_answers_help_and_version_and_refuses_what_it_does_not_know()
         &["rotate-key"],
     );
 }
+
+#[test]
+fn env_vars_lists_the_variables_the_issuer_reads() {
+    test_support::assert_env_vars(
+        env!("CARGO_BIN_EXE_issuer"),
+        &[
+            "DATABASE_URL",
+            "BETTER_AUTH_SECRET",
+            "JWT_PRIVATE_KEY_FILE",
+            "SESSION_FEED_SECRET",
+            "ARGON2_MEMORY_KIB",
+            "RUST_LOG",
+        ],
+        &["SESSION_FEED_URL", "JWKS_URL", "LIST_CACHE_BYTES"],
+    );
+}

@@ -14,14 +14,10 @@ struct Cli {
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    if Cli::parse().env_vars {
-        println!("{}", Config::variables().join("\n"));
-        return ExitCode::SUCCESS;
-    }
-    service::init_logging();
-    let config = match Config::from_env() {
+    let cli = Cli::parse();
+    let config = match service::start(cli.env_vars, Config::variables, Config::from_env) {
         Ok(config) => config,
-        Err(e) => return service::fail(&e),
+        Err(code) => return code,
     };
     match tasks_api::bind(config).await {
         Ok(server) => {

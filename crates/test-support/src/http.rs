@@ -60,9 +60,9 @@ pub fn fields(problem: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-/// The `$ref`s of an API document that name nothing in it: every schema and response an
-/// operation refers to must be under `components`.
-pub fn unresolved_refs(document: &serde_json::Value) -> Vec<String> {
+/// Asserts that every `$ref` of an API document names something in it: each schema and response
+/// an operation refers to must be under `components`.
+pub fn assert_refs_resolve(document: &serde_json::Value) {
     fn walk<'d>(value: &'d serde_json::Value, refs: &mut Vec<&'d str>) {
         match value {
             serde_json::Value::Object(object) => {
@@ -77,11 +77,16 @@ pub fn unresolved_refs(document: &serde_json::Value) -> Vec<String> {
     }
     let mut refs = Vec::new();
     walk(document, &mut refs);
-    refs.into_iter()
+    let unresolved: Vec<_> = refs
+        .into_iter()
         .filter(|target| {
-            let pointer = target.strip_prefix('#').unwrap_or(target);
-            document.pointer(pointer).is_none()
+            document
+                .pointer(target.strip_prefix('#').unwrap_or(target))
+                .is_none()
         })
-        .map(str::to_owned)
-        .collect()
+        .collect();
+    assert!(
+        unresolved.is_empty(),
+        "references to nothing: {unresolved:?}"
+    );
 }

@@ -4,9 +4,10 @@
 //!   `TEST_DATABASE_URL` names a server;
 //! - [`Relay`]: a TCP relay that can cut the line to a database and restore it;
 //! - [`PrivateCluster`]: a PostgreSQL server of the test's own, to stop and start;
-//! - [`Process`]: service binaries as child processes, their command line included;
+//! - [`Process`]: service binaries as child processes, their command line and `--env-vars`
+//!   included;
 //! - [`outage`] and [`kill_during_burst`]: the fault scenarios;
-//! - [`send_raw`], [`assert_problem`], [`unresolved_refs`]: HTTP as no client library sends it,
+//! - [`send_raw`], [`assert_problem`], [`assert_refs_resolve`]: HTTP as no client library sends it,
 //!   the problem+json of every error, and the API document's references;
 //! - [`PASSWORD`], [`hs256_token`], [`runtime`]: what tests sign in with and run on.
 
@@ -21,8 +22,8 @@ mod tokens;
 pub use cluster::PrivateCluster;
 pub use database::TestDatabase;
 pub use faults::{Outage, kill_during_burst, outage};
-pub use http::{assert_problem, fields, send_raw, unresolved_refs};
-pub use process::{Process, assert_command_line};
+pub use http::{assert_problem, assert_refs_resolve, fields, send_raw};
+pub use process::{Process, assert_command_line, assert_env_vars};
 pub use relay::Relay;
 pub use tokens::{PASSWORD, SESSION, hs256_settings, hs256_token};
 

@@ -114,3 +114,35 @@ pub fn assert_command_line(binary: &str, version: &str, subcommands: &[&str]) {
         "the error names the argument: {unknown:?}"
     );
 }
+
+/// Checks a service binary's `--env-vars`: it exits 0 without starting anything, and lists, one a
+/// line and sorted, the variable names it reads: every one of `read`, none of `not_read`.
+pub fn assert_env_vars(binary: &str, read: &[&str], not_read: &[&str]) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let output = std::process::Command::new(binary)
+        .arg("--env-vars")
+        .current_dir(dir.path())
+        .output()
+        .expect("the binary runs");
+    assert!(output.status.success(), "--env-vars: {output:?}");
+    let text = String::from_utf8(output.stdout).expect("UTF-8");
+    let names: Vec<&str> = text.lines().collect();
+    assert!(names.is_sorted(), "{names:?}");
+    for name in &names {
+        assert!(
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
+            "not a variable name: {name:?}"
+        );
+    }
+    for name in read {
+        assert!(names.contains(name), "{name} missing from {names:?}");
+    }
+    for name in not_read {
+        assert!(!names.contains(name), "{name} listed: {names:?}");
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "--env-vars left files behind: {left:?}");
+}

@@ -49,10 +49,7 @@ async fn the_openapi_document_describes_every_route() {
             .is_some_and(|schema| schema.ends_with("/Problem")),
         "{too_large}"
     );
-    assert_eq!(
-        test_support::unresolved_refs(&document),
-        Vec::<String>::new()
-    );
+    test_support::assert_refs_resolve(&document);
 }
 
 #[actix_rt::test]

@@ -183,7 +183,7 @@ check_service() { # compose service, the names this script gives it
         echo "DRIFT $service: no environment in $COMPOSE_FILE"
         drift=1
     }
-    known=$(known_vars "$service")
+    known=$(known_vars "$service") || fail "\`$service --env-vars\` failed"
     [[ -n $known ]] || {
         echo "DRIFT $service: \`$service --env-vars\` listed nothing"
         drift=1

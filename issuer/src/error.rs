@@ -125,6 +125,11 @@ impl ResponseError for IssuerError {
     }
 }
 
+service::reusable_problems! {
+    /// 401 from the middleware of the signed-in's routes.
+    SessionRequired = "No token, or one whose session has ended";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,9 +170,4 @@ mod tests {
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers().get(RETRY_AFTER).unwrap(), "7");
     }
-}
-
-service::problem_responses! {
-    /// 401 from the middleware of the signed-in's routes.
-    SessionRequired = "No token, or one whose session has ended";
 }

@@ -264,7 +264,7 @@ pub struct DeletedAccount {
 
 impl DeletedAccount {
     /// The deletion `entry` records, if it records one (an entry without a session).
-    pub fn from_feed(entry: &FeedEntry) -> Option<Self> {
+    pub(crate) fn from_feed(entry: &FeedEntry) -> Option<Self> {
         entry.session_id.is_none().then(|| Self {
             seq: entry.seq,
             user_id: entry.user_id.clone(),

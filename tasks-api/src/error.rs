@@ -96,6 +96,15 @@ impl ResponseError for ApiError {
     }
 }
 
+service::reusable_problems! {
+    /// 401 from the auth middleware, with `WWW-Authenticate`.
+    NoValidToken = "Missing or invalid token";
+    /// 403 from the auth middleware.
+    NotTheOwner = "The token's subject is not this user";
+    /// 404, exactly as for another user's task.
+    TaskNotFound = "No such task for this user";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,13 +119,4 @@ mod tests {
         let broken = ApiError::from(DbError::from(DieselError::RollbackTransaction));
         assert_eq!(broken.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
     }
-}
-
-service::problem_responses! {
-    /// 401 from the auth middleware, with `WWW-Authenticate`.
-    NoValidToken = "Missing or invalid token";
-    /// 403 from the auth middleware.
-    NotTheOwner = "The token's subject is not this user";
-    /// 404, exactly as for another user's task.
-    TaskNotFound = "No such task for this user";
 }

@@ -95,7 +95,7 @@ export function accountPage(main) {
       current.input.focus();
     } catch (error) {
       showProblem(error, {
-        fields: { current_password: current, new_password: fresh },
+        fields: { new_password: fresh, current_password: current },
         alert: passwordAlert,
         messages: passwordMessages("current_password", "current password"),
       });

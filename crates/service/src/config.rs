@@ -42,9 +42,7 @@ struct RawDatabase {
 pub fn service_variables<Own: DeserializeOwned>() -> Vec<String> {
     let mut names = variables::<Own>();
     names.extend(variables::<TokenConfig>());
-    names.extend(variables::<RawListen>());
-    names.extend(variables::<RawDatabase>());
-    names.extend(variables::<PoolConfig>());
+    names.extend(Common::variables());
     names.push("RUST_LOG".into());
     names.sort();
     names.dedup();
@@ -69,6 +67,14 @@ impl Listen {
 }
 
 impl Common {
+    /// The variables [`Common::from_pairs`] reads.
+    fn variables() -> Vec<String> {
+        let mut names = variables::<RawListen>();
+        names.extend(variables::<RawDatabase>());
+        names.extend(variables::<PoolConfig>());
+        names
+    }
+
     pub fn from_pairs<I, K, V>(
         pairs: I,
         default_port: u16,

@@ -1,7 +1,7 @@
 //! What both services (and the standalone process, which runs both) are built on: the HTTP
 //! conventions ([`http`]) and the error answers they document ([`responses`]), what a person's
-//! text shows ([`text`]), the common configuration ([`config`]), the server with `/health`, `/ready` and `/openapi.json` ([`BoundServer`]), and
-//! how a process starts and fails to.
+//! text shows ([`text`]), the common configuration ([`config`]), the server with `/health`,
+//! `/ready` and `/openapi.json` ([`BoundServer`]), and how a process starts and fails to.
 
 pub mod config;
 pub mod http;

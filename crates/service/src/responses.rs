@@ -7,7 +7,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, response::Res
 
 /// A reusable problem+json response: a unit type per answer, named as the document names it.
 #[macro_export]
-macro_rules! problem_responses {
+macro_rules! reusable_problems {
     ($($(#[$meta:meta])* $name:ident = $description:literal;)*) => {
         $(
             $(#[$meta])*
@@ -34,7 +34,7 @@ pub fn problem(description: &str) -> RefOr<Response> {
         .into()
 }
 
-problem_responses! {
+reusable_problems! {
     /// 400 from the JSON extractor.
     BadJson = "The body is not JSON";
     /// 413 from the payload limit.

@@ -66,31 +66,34 @@ impl Drop for Process {
     }
 }
 
-/// Checks a service binary's command line: `--help` and `--version` answer and exit 0, the one
-/// naming each of `subcommands`, the other `version`; an unknown argument is refused with a
-/// non-zero exit. None of them starts a server: each is run in an empty directory with a port
-/// taken, and must leave the directory empty (no `data/`) and exit within seconds.
-pub fn assert_command_line(binary: &str, version: &str, subcommands: &[&str]) {
+/// Runs `binary argument` as an argument that must not start a server: in an empty directory,
+/// with its port taken, it must exit within seconds and leave the directory empty (no `data/`).
+fn run_without_serving(binary: &str, argument: &str) -> std::process::Output {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     let port = taken.local_addr().expect("its address").port().to_string();
-    let run = |argument: &str| {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let started = std::time::Instant::now();
-        let output = std::process::Command::new(binary)
-            .arg(argument)
-            .current_dir(dir.path())
-            .env("PORT", &port)
-            .output()
-            .expect("the binary runs");
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(5),
-            "{argument}: took {:?}",
-            started.elapsed()
-        );
-        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert!(left.is_empty(), "{argument} left files behind: {left:?}");
-        output
-    };
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let started = std::time::Instant::now();
+    let output = std::process::Command::new(binary)
+        .arg(argument)
+        .current_dir(dir.path())
+        .env("PORT", &port)
+        .output()
+        .expect("the binary runs");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{argument}: took {:?}",
+        started.elapsed()
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{argument} left files behind: {left:?}");
+    output
+}
+
+/// Checks a service binary's command line: `--help` and `--version` answer and exit 0, the one
+/// naming each of `subcommands`, the other `version`; an unknown argument is refused with a
+/// non-zero exit. None of them starts a server ([`run_without_serving`]).
+pub fn assert_command_line(binary: &str, version: &str, subcommands: &[&str]) {
+    let run = |argument| run_without_serving(binary, argument);
     let help = run("--help");
     let text = String::from_utf8_lossy(&help.stdout);
     assert!(help.status.success(), "--help: {help:?}");
@@ -115,15 +118,11 @@ pub fn assert_command_line(binary: &str, version: &str, subcommands: &[&str]) {
     );
 }
 
-/// Checks a service binary's `--env-vars`: it exits 0 without starting anything, and lists, one a
-/// line and sorted, the variable names it reads: every one of `read`, none of `not_read`.
+/// Checks a service binary's `--env-vars`: it exits 0 without starting anything
+/// ([`run_without_serving`]), and lists, one a line and sorted, the variable names it reads:
+/// every one of `read`, none of `not_read`.
 pub fn assert_env_vars(binary: &str, read: &[&str], not_read: &[&str]) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let output = std::process::Command::new(binary)
-        .arg("--env-vars")
-        .current_dir(dir.path())
-        .output()
-        .expect("the binary runs");
+    let output = run_without_serving(binary, "--env-vars");
     assert!(output.status.success(), "--env-vars: {output:?}");
     let text = String::from_utf8(output.stdout).expect("UTF-8");
     let names: Vec<&str> = text.lines().collect();
@@ -143,6 +142,4 @@ pub fn assert_env_vars(binary: &str, read: &[&str], not_read: &[&str]) {
     for name in not_read {
         assert!(!names.contains(name), "{name} listed: {names:?}");
     }
-    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-    assert!(left.is_empty(), "--env-vars left files behind: {left:?}");
 }

@@ -6,7 +6,9 @@
 #   docker build --target e2e       -t e2e .        (the end-to-end suite, for compose's test profile)
 #
 # Dependencies are cached across builds by BuildKit cache mounts (cargo's registry and the target
-# directory), so a source change recompiles only the workspace crates. SQLite and libpq are
+# directory), so a source change recompiles only the workspace crates. The mounts are shared:
+# cargo locks both itself, so builds of two targets at once take turns where they must. (Asking
+# the builder to lock them, sharing=locked, hangs podman 4's builder on the second build.) SQLite and libpq are
 # compiled from source by their crates (bundled), which is why the build image needs only its
 # own gcc and make, and the runtime image no database client library at all.
 
@@ -20,23 +22,23 @@ WORKDIR /src
 COPY . .
 
 FROM source AS build-issuer
-RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
-    --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
-    --mount=type=cache,target=/src/target,sharing=locked \
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/usr/local/cargo/git \
+    --mount=type=cache,target=/src/target \
     cargo build --release --locked -p issuer \
     && install -D -m 0755 target/release/issuer /out/issuer
 
 FROM source AS build-tasks-api
-RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
-    --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
-    --mount=type=cache,target=/src/target,sharing=locked \
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/usr/local/cargo/git \
+    --mount=type=cache,target=/src/target \
     cargo build --release --locked -p tasks-api \
     && install -D -m 0755 target/release/tasks-api /out/tasks-api
 
 FROM source AS build-e2e
-RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
-    --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
-    --mount=type=cache,target=/src/target,sharing=locked \
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/usr/local/cargo/git \
+    --mount=type=cache,target=/src/target \
     cargo build --release --locked -p e2e \
     && install -D -m 0755 target/release/e2e /out/e2e
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The web client's browser suite (e2e/browser): Chromium driven by playwright-core, axe-core in
 # the page. Without BASE_URL it builds and starts the standalone binary itself; with it, it
-# tests that deployment (deploy/ci-topology.sh passes the proxy's).
+# tests that deployment (deploy/compose-test.sh passes the proxy's).
 #
 #   scripts/browser-tests.sh                                 # the standalone process
 #   BASE_URL=http://127.0.0.1:8080 scripts/browser-tests.sh  # a running deployment

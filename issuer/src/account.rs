@@ -7,12 +7,14 @@
 use crate::db::{self, Ending, User};
 use crate::domain::{AccountDeletionRequest, Password, PasswordChange, PasswordChangeRequest};
 use crate::error::{IssuerError, SessionRequired};
+use crate::notices;
 use crate::password::Verdict;
 use crate::sessions;
 use crate::signed_in::SignedIn;
 use crate::state::Issuer;
 use actix_web::{HttpRequest, HttpResponse, web};
 use database::Timestamp;
+use mail::{ComposeError, Outgoing};
 use serde::{Deserialize, Serialize};
 use service::http::{FieldError, Json, Problem, Unauthenticated};
 use service::responses::InvalidField;
@@ -193,16 +195,23 @@ pub async fn change_password(
 ) -> Result<HttpResponse, IssuerError> {
     issuer.rate_limiter.check(&request)?;
     let change = PasswordChange::try_from(body.0)?;
-    let version = check_password(&issuer, &signed_in, change.current).await?;
+    let user = check_password(&issuer, &signed_in, change.current).await?;
     let hash = issuer.hasher.hash(change.new).await?;
+    let notice = notice(notices::password_changed(
+        &issuer.mail_from,
+        &user.email,
+        &user.name,
+        database::now(),
+    ));
     database::write(&issuer.pool, move |conn| {
         db::change_password(
             conn,
             &signed_in.user_id,
             &signed_in.session_id,
             &hash,
-            version,
+            user.password_version,
             sessions::linger(),
+            notice.as_ref(),
         )
     })
     .await??;
@@ -227,14 +236,21 @@ pub async fn delete_account(
 ) -> Result<HttpResponse, IssuerError> {
     issuer.rate_limiter.check(&request)?;
     let password = Password::try_from(body.0)?;
-    let version = check_password(&issuer, &signed_in, password).await?;
+    let user = check_password(&issuer, &signed_in, password).await?;
+    let notice = notice(notices::account_deleted(
+        &issuer.mail_from,
+        &user.email,
+        &user.name,
+        database::now(),
+    ));
     database::write(&issuer.pool, move |conn| {
         db::delete_user(
             conn,
             &signed_in.user_id,
             &signed_in.session_id,
-            version,
+            user.password_version,
             sessions::linger(),
+            notice.as_ref(),
         )
     })
     .await??;
@@ -249,14 +265,22 @@ async fn user(issuer: &Issuer, signed_in: &SignedIn) -> Result<User, IssuerError
         .ok_or(Unauthenticated::SESSION_ENDED.into())
 }
 
+/// A notice to mail, or none when the address cannot be written in a message (logged, without
+/// the address): the change it tells of goes ahead either way.
+fn notice(composed: Result<Outgoing, ComposeError>) -> Option<Outgoing> {
+    composed
+        .inspect_err(|e| log::warn!("no notice mailed: {e}"))
+        .ok()
+}
+
 /// Checks `password` against the signed-in user's, as sign-in does: counted by the per-account
-/// throttle before it is hashed, and the count cleared when it is right. Returns the version of
-/// the password it checked, which what it was checked for must find unchanged when it commits.
+/// throttle before it is hashed, and the count cleared when it is right. Returns the user as it
+/// was checked: what it was checked for must find the same `password_version` when it commits.
 async fn check_password(
     issuer: &Issuer,
     signed_in: &SignedIn,
     password: Password,
-) -> Result<i32, IssuerError> {
+) -> Result<User, IssuerError> {
     let user = user(issuer, signed_in).await?;
     issuer
         .account_throttle
@@ -264,7 +288,7 @@ async fn check_password(
         .await?;
     match issuer
         .hasher
-        .verify(password, Some(user.password_hash))
+        .verify(password, Some(user.password_hash.clone()))
         .await?
     {
         Verdict::Right | Verdict::RightButWeak => {
@@ -272,7 +296,7 @@ async fn check_password(
                 .account_throttle
                 .clear(&issuer.pool, &user.email)
                 .await;
-            Ok(user.password_version)
+            Ok(user)
         }
         Verdict::Wrong => Err(IssuerError::WrongPassword),
     }

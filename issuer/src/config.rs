@@ -1,13 +1,16 @@
 //! The issuer's configuration, read once from the environment and checked at start.
 
+use crate::notices;
 use crate::password::HashCost;
 use crate::throttle::AccountThrottle;
+use mail::{Mailbox, Mailer, MailerError};
 use serde::Deserialize;
 use service::config::Common;
 use shared::config::{ConfigError, Secret};
 use shared::token::{TokenConfig, TokenSettings};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Deserialize)]
@@ -30,6 +33,12 @@ struct Raw {
     #[serde(default = "default_signin_max_wait_seconds")]
     signin_max_wait_seconds: u32,
     session_feed_secret: Option<String>,
+    smtp_url: Option<String>,
+    smtp_ca_file: Option<String>,
+    #[serde(default = "default_mail_dir")]
+    mail_dir: String,
+    #[serde(default = "default_mail_from")]
+    mail_from: String,
 }
 
 fn default_rate_limit_per_minute() -> u32 {
@@ -40,6 +49,12 @@ fn default_rate_limit_burst() -> u32 {
 }
 fn default_hash_wait_ms() -> u64 {
     2_000
+}
+fn default_mail_dir() -> String {
+    "data/mail".to_owned()
+}
+fn default_mail_from() -> String {
+    "no-reply@localhost".to_owned()
 }
 fn default_signin_free_failures() -> u32 {
     5
@@ -68,6 +83,39 @@ pub struct Config {
     /// The credential tasks-api presents to read the feed of ended sessions; without it the
     /// feed is not served.
     pub session_feed_secret: Option<Secret>,
+    pub mail: MailConfig,
+}
+
+/// Where the issuer's mail goes, and from whom.
+#[derive(Clone)]
+pub struct MailConfig {
+    /// `SMTP_URL`: it may hold the server's password, so it is never shown.
+    smtp_url: Option<String>,
+    /// `SMTP_CA_FILE`'s certificate: an authority to trust besides the web's (a private relay).
+    authority: Option<Vec<u8>>,
+    /// `MAIL_DIR`: where messages are written without `SMTP_URL`.
+    folder: PathBuf,
+    /// `MAIL_FROM`, named after the product when it has no name of its own.
+    pub from: Mailbox,
+}
+
+impl MailConfig {
+    pub fn mailer(&self) -> Result<Mailer, MailerError> {
+        match &self.smtp_url {
+            Some(url) => Mailer::smtp(url, self.from.email.clone(), self.authority.as_deref()),
+            None => Ok(Mailer::folder(&self.folder)),
+        }
+    }
+}
+
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "…"))
+            .field("folder", &self.folder)
+            .field("from", &self.from.to_string())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Config {
@@ -151,6 +199,31 @@ impl Config {
         if max_concurrent_hashes == 0 {
             return Err(invalid("MAX_CONCURRENT_HASHES", "must be at least 1"));
         }
+        let mut from: Mailbox = raw.mail_from.parse().map_err(|_| {
+            invalid(
+                "MAIL_FROM",
+                "must be an email address, as `Name <a@b.c>` or `a@b.c`",
+            )
+        })?;
+        from.name.get_or_insert_with(|| notices::PRODUCT.to_owned());
+        let authority = raw
+            .smtp_ca_file
+            .map(|path| {
+                std::fs::read(&path)
+                    .map_err(|e| invalid("SMTP_CA_FILE", &format!("cannot read {path}: {e}")))
+            })
+            .transpose()?;
+        let mail = MailConfig {
+            smtp_url: raw.smtp_url,
+            authority,
+            folder: raw.mail_dir.into(),
+            from,
+        };
+        // Refused now, naming the variable, rather than at the first message.
+        mail.mailer().map_err(|e| match e {
+            MailerError::Url(reason) => invalid("SMTP_URL", &reason),
+            MailerError::Authority(reason) => invalid("SMTP_CA_FILE", &reason),
+        })?;
         Ok(Self {
             common,
             token,
@@ -173,6 +246,7 @@ impl Config {
                         .into(),
                 ),
             },
+            mail,
         })
     }
 }

@@ -2,9 +2,11 @@
 //! `database::run` (or `write`), which decides where each one runs, each on the backend's own
 //! connection (`database::on_backend!`).
 
+use crate::outbox;
 use chrono::NaiveDateTime;
 use database::{DbConnection, DbError, Migrations};
 use diesel::prelude::*;
+use mail::Outgoing;
 
 pub static MIGRATIONS: Migrations = Migrations {
     sqlite: diesel_migrations::embed_migrations!("../migrations/issuer/sqlite"),
@@ -142,6 +144,7 @@ pub fn change_password(
     hash: &str,
     password_version: i32,
     linger: chrono::TimeDelta,
+    notice: Option<&Outgoing>,
 ) -> Result<Result<(), Changed>, DbError> {
     conn.transaction(|conn| {
         if let Err(changed) = lock_for_session(conn, user_id, keep, password_version)? {
@@ -154,6 +157,9 @@ pub fn change_password(
             ))
             .execute(conn))?;
         end_sessions(conn, user_id, Ending::AllBut(keep), linger)?;
+        if let Some(notice) = notice {
+            outbox::enqueue(conn, notice)?;
+        }
         Ok(Ok(()))
     })
 }
@@ -431,6 +437,7 @@ pub fn delete_user(
     asking: &str,
     password_version: i32,
     linger: chrono::TimeDelta,
+    notice: Option<&Outgoing>,
 ) -> Result<Result<(), Changed>, DbError> {
     use session_ends::dsl as e;
     use sessions::dsl as s;
@@ -453,6 +460,9 @@ pub fn delete_user(
             .first(conn))?;
         database::on_backend!(conn => diesel::delete(signin_failures::table.find(&email)).execute(conn))?;
         database::on_backend!(conn => diesel::delete(users::table.find(user_id)).execute(conn))?;
+        if let Some(notice) = notice {
+            outbox::enqueue(conn, notice)?;
+        }
         Ok(Ok(()))
     })
 }

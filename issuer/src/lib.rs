@@ -8,6 +8,8 @@ pub mod domain;
 pub mod error;
 pub mod feed;
 pub mod keys;
+pub mod notices;
+pub mod outbox;
 pub mod password;
 pub mod rate_limit;
 pub mod routes;

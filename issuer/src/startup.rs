@@ -64,7 +64,9 @@ pub struct ApiDoc;
 /// Connects, migrates and binds the issuer's own server (port 0 binds a free port).
 pub async fn bind(config: Config) -> Result<BoundServer, StartupError> {
     let listen = config.common.listen.clone();
-    let issuer = web::Data::new(web::block(move || Issuer::connect(&config)).await??);
+    let (issuer, sender) = web::block(move || Issuer::connect(&config)).await??;
+    actix_web::rt::spawn(sender.run());
+    let issuer = web::Data::new(issuer);
     let readiness = issuer.readiness();
     Ok(BoundServer::bind(
         &listen,

@@ -3,10 +3,12 @@
 use crate::config::Config;
 use crate::db::MIGRATIONS;
 use crate::keys::KeyRing;
+use crate::outbox::Sender;
 use crate::password::Hasher;
 use crate::rate_limit::RateLimiter;
 use crate::throttle::AccountThrottle;
 use database::Pool;
+use mail::Mailbox;
 use service::{Readiness, StartupError};
 use shared::config::Secret;
 use std::future::Future;
@@ -20,20 +22,29 @@ pub struct Issuer {
     pub rate_limiter: RateLimiter,
     pub account_throttle: AccountThrottle,
     pub session_feed_secret: Option<Secret>,
+    /// Who the mail is from (`MAIL_FROM`).
+    pub mail_from: Mailbox,
     /// Who in this process learns of ended sessions before the answer goes out, if anyone.
     pub session_ends_listener: Option<Box<dyn SessionEndsListener>>,
 }
 
 impl Issuer {
-    /// Connects (retrying while the database is not up yet), migrates and loads the keys.
-    pub fn connect(config: &Config) -> Result<Self, StartupError> {
+    /// Connects (retrying while the database is not up yet), migrates and loads the keys; with
+    /// the sender of the mail outbox, for the caller to run.
+    pub fn connect(config: &Config) -> Result<(Self, Sender), StartupError> {
         let pool = config.common.connect(&MIGRATIONS)?;
+        let mailer = config.mail.mailer()?;
+        log::info!("mail goes to {}", mailer.describe());
+        let sender = Sender {
+            pool: pool.clone(),
+            mailer,
+        };
         let keys = KeyRing::load(
             &config.token,
             config.private_key_file.as_deref(),
             &mut *pool.get()?,
         )?;
-        Ok(Self {
+        let issuer = Self {
             pool,
             keys,
             hasher: Hasher::new(
@@ -48,8 +59,10 @@ impl Issuer {
             ),
             account_throttle: config.account_throttle,
             session_feed_secret: config.session_feed_secret.clone(),
+            mail_from: config.mail.from.clone(),
             session_ends_listener: None,
-        })
+        };
+        Ok((issuer, sender))
     }
 
     /// Tells this process's listener, if any, that sessions have just ended, and waits for it.

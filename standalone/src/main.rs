@@ -118,7 +118,8 @@ impl SessionEndsListener for CatchUp {
 
 async fn start(config: Config) -> Result<BoundServer, StartupError> {
     let (issuer_config, tasks_config) = (config.issuer, config.tasks);
-    let mut issuer = web::block(move || Issuer::connect(&issuer_config)).await??;
+    let (mut issuer, sender) = web::block(move || Issuer::connect(&issuer_config)).await??;
+    actix_web::rt::spawn(sender.run());
     let token = tasks_config.token.clone();
     let startup_wait = tasks_config.common.pool.startup_wait;
     let max_staleness = tasks_config.max_staleness;

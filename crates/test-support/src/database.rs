@@ -4,19 +4,18 @@
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 
-/// A database that exists for one test and is removed after it.
+/// A database that exists for one test and is removed after it, with a folder of the test's own
+/// (the SQLite file lives there, and the issuer's mail).
 pub struct TestDatabase {
     pub url: String,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    files: tempfile::TempDir,
+    /// The server's administrative URL and the database's name, on PostgreSQL.
+    postgres: Option<(String, String)>,
 }
 
 impl TestDatabase {
     pub fn new() -> Self {
+        let files = tempfile::tempdir().expect("a temporary directory");
         match std::env::var("TEST_DATABASE_URL")
             .ok()
             .filter(|u| !u.is_empty())
@@ -32,22 +31,25 @@ impl TestDatabase {
                     .expect("TEST_DATABASE_URL needs a database name");
                 Self {
                     url: format!("{base}/{name}"),
-                    cleanup: Cleanup::Postgres { admin_url, name },
+                    files,
+                    postgres: Some((admin_url, name)),
                 }
             }
-            None => {
-                let dir = tempfile::tempdir().expect("a temporary directory");
-                let url = format!("sqlite://{}/test.db", dir.path().display());
-                Self {
-                    url,
-                    cleanup: Cleanup::Sqlite(dir),
-                }
-            }
+            None => Self {
+                url: format!("sqlite://{}/test.db", files.path().display()),
+                files,
+                postgres: None,
+            },
         }
     }
 
     pub fn is_postgres(&self) -> bool {
-        matches!(self.cleanup, Cleanup::Postgres { .. })
+        self.postgres.is_some()
+    }
+
+    /// Where the issuer writes its mail in this test (`MAIL_DIR`).
+    pub fn mail_dir(&self) -> std::path::PathBuf {
+        self.files.path().join("mail")
     }
 }
 
@@ -59,7 +61,7 @@ impl Default for TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Cleanup::Postgres { admin_url, name } = &self.cleanup
+        if let Some((admin_url, name)) = &self.postgres
             && let Ok(mut conn) = PgConnection::establish(admin_url)
         {
             let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));

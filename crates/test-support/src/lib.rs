@@ -9,6 +9,7 @@
 //! - [`outage`] and [`kill_during_burst`]: the fault scenarios;
 //! - [`send_raw`], [`assert_problem`], [`assert_refs_resolve`]: HTTP as no client library sends it,
 //!   the problem+json of every error, and the API document's references;
+//! - [`SmtpServer`]: a real SMTP server (aiosmtpd), plain, STARTTLS or implicit TLS;
 //! - [`PASSWORD`], [`hs256_token`], [`runtime`]: what tests sign in with and run on.
 
 mod cluster;
@@ -17,6 +18,7 @@ mod faults;
 mod http;
 mod process;
 mod relay;
+mod smtp;
 mod tokens;
 
 pub use cluster::PrivateCluster;
@@ -25,6 +27,7 @@ pub use faults::{Outage, kill_during_burst, outage};
 pub use http::{assert_problem, assert_refs_resolve, fields, send_raw};
 pub use process::{Process, assert_command_line, assert_env_vars};
 pub use relay::Relay;
+pub use smtp::{Received, SmtpMode, SmtpServer};
 pub use tokens::{PASSWORD, SESSION, hs256_settings, hs256_token};
 
 /// A single-threaded runtime, for a test that drives async clients from plain `#[test]` code.

@@ -41,7 +41,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
 
 /// Starts an issuer on `database`, with `overrides` replacing or adding settings.
 pub async fn spawn_app_on(database: TestDatabase, overrides: &[(&str, &str)]) -> TestApp {
-    let address = start(&database.url, overrides).await;
+    let address = start(&database, overrides).await;
     TestApp {
         address,
         client: Client::new(),
@@ -49,9 +49,14 @@ pub async fn spawn_app_on(database: TestDatabase, overrides: &[(&str, &str)]) ->
     }
 }
 
-/// Starts another issuer process-internal server on an existing database and returns its address.
-pub async fn start(database_url: &str, overrides: &[(&str, &str)]) -> String {
-    let mut settings = base_settings(database_url);
+/// Starts an issuer server on `database` (another, if one runs there already), its mail going
+/// to the database's mail folder unless `overrides` say otherwise, and returns its address.
+pub async fn start(database: &TestDatabase, overrides: &[(&str, &str)]) -> String {
+    let mut settings = base_settings(&database.url);
+    settings.push((
+        "MAIL_DIR".to_owned(),
+        database.mail_dir().display().to_string(),
+    ));
     for (key, value) in overrides {
         settings.retain(|(k, _)| k != key);
         settings.push(((*key).to_owned(), (*value).to_owned()));
@@ -61,6 +66,16 @@ pub async fn start(database_url: &str, overrides: &[(&str, &str)]) -> String {
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_rt::spawn(app.run_until_stopped());
     address
+}
+
+/// Signs Ada up and returns her token.
+pub async fn ada(app: &TestApp) -> String {
+    let response = app.signup("ada@example.com", PASSWORD, "Ada").await;
+    assert_eq!(response.status().as_u16(), 201);
+    response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 impl TestApp {

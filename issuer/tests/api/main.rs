@@ -2,6 +2,7 @@
 //! database (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set).
 
 mod helpers;
+mod mail;
 mod odd_input;
 mod operations;
 mod sessions;

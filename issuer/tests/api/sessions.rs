@@ -62,15 +62,6 @@ async fn sid(token: &str) -> String {
     verifier().decode(token).await.unwrap().session.unwrap()
 }
 
-async fn ada(app: &TestApp) -> String {
-    let response = app.signup("ada@example.com", PASSWORD, "Ada").await;
-    assert_eq!(response.status().as_u16(), 201);
-    response.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 #[actix_rt::test]
 async fn every_sign_up_and_sign_in_starts_a_session_its_token_names() {
     let app = spawn_app().await;

@@ -83,7 +83,7 @@ async fn a_hash_weaker_than_configured_is_upgraded_on_the_next_good_signin() {
             .contains("m=1024,t=1,p=1")
     );
     let stronger = start(
-        &app.database.url,
+        &app.database,
         &[("ARGON2_MEMORY_KIB", "2048"), ("ARGON2_ITERATIONS", "2")],
     )
     .await;
@@ -289,7 +289,7 @@ async fn failures_beyond_the_free_ones_make_an_email_wait_alike_whether_or_not_i
 async fn the_count_holds_across_two_issuers_on_one_database() {
     let app = throttled_app("2").await;
     let other = start(
-        &app.database.url,
+        &app.database,
         &[
             ("RATE_LIMIT_PER_MINUTE", "100000"),
             ("RATE_LIMIT_BURST", "100000"),

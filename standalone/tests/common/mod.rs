@@ -45,6 +45,7 @@ fn issuer_settings() -> Vec<(&'static str, String)> {
 pub async fn start_issuer(database: &TestDatabase, algorithm: Algorithm) -> String {
     let mut pairs = issuer_settings();
     pairs.push(("DATABASE_URL", database.url.clone()));
+    pairs.push(("MAIL_DIR", database.mail_dir().display().to_string()));
     pairs.push(("SESSION_FEED_SECRET", FEED_SECRET.into()));
     pairs.extend(algorithm.pairs());
     let config = issuer::Config::from_pairs(pairs).expect("a valid issuer configuration");

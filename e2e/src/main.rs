@@ -103,6 +103,18 @@ async fn run(api: &Api, r: &mut Report) {
         "sign-in with a wrong password: 401",
         wrong_password(api, &email_a).await,
     );
+    r.record(
+        "forgot password: 202, one body for a known and an unknown address",
+        forgot(api, &email_a).await,
+    );
+    r.record(
+        "a reset or verification secret that is no link's: 400",
+        unusable_links(api).await,
+    );
+    r.record(
+        "the account: its address unverified, its activity listed",
+        account_and_activity(api, &a).await,
+    );
 
     // Tokens at tasks-api.
     r.record(
@@ -408,6 +420,60 @@ async fn short_password(api: &Api) -> Outcome {
 async fn wrong_password(api: &Api, email: &str) -> Outcome {
     let body = json!({"email": email, "password": "not the right password"});
     expect_problem(api.auth("/signin", body).await, 401).map(drop)
+}
+
+async fn forgot(api: &Api, email: &str) -> Outcome {
+    let known = api
+        .auth("/password/forgot", json!({"email": email}))
+        .await?
+        .expect(202)?
+        .json()?;
+    let unknown = api
+        .auth("/password/forgot", json!({"email": unique_email("nobody")}))
+        .await?
+        .expect(202)?
+        .json()?;
+    ensure(known == unknown, || {
+        format!("{known} differs from {unknown}")
+    })
+}
+
+async fn unusable_links(api: &Api) -> Outcome {
+    let secret = "A".repeat(43);
+    let reset = json!({"token": secret, "new_password": "a brand new passphrase"});
+    expect_problem(api.auth("/password/reset", reset).await, 400)?;
+    expect_problem(
+        api.auth("/email/verify", json!({"token": secret})).await,
+        400,
+    )
+    .map(drop)
+}
+
+async fn account_and_activity(api: &Api, a: &User) -> Outcome {
+    let token = Some(a.token.as_str());
+    let account = api
+        .send(Method::GET, "/account", token, Body::Empty)
+        .await?
+        .expect(200)?
+        .json()?;
+    ensure(account["email_verified"] == false, || {
+        format!("email_verified is {}", account["email_verified"])
+    })?;
+    let activity = api
+        .send(Method::GET, "/account/activity", token, Body::Empty)
+        .await?
+        .expect(200)?
+        .json()?;
+    let events: Vec<&str> = activity
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|event| event["event"].as_str())
+        .collect();
+    ensure(
+        events.contains(&"signup") && events.contains(&"signin"),
+        || format!("events: {events:?}"),
+    )
 }
 
 async fn no_token(api: &Api, a: &User) -> Outcome {

@@ -4,17 +4,22 @@
 //! counted per account, within the bounded hashing, and taking effect only if the password, the
 //! session and the account are still what they were when it was checked.
 
+use crate::activity::{self, Event};
 use crate::db::{self, Ending, User};
-use crate::domain::{AccountDeletionRequest, Password, PasswordChange, PasswordChangeRequest};
+use crate::domain::{
+    AccountDeletionRequest, EmailChange, EmailChangeRequest, Password, PasswordChange,
+    PasswordChangeRequest,
+};
 use crate::error::{IssuerError, SessionRequired};
+use crate::links::Purpose;
 use crate::notices;
 use crate::password::Verdict;
+use crate::recovery::{self, Accepted};
 use crate::sessions;
 use crate::signed_in::SignedIn;
 use crate::state::Issuer;
 use actix_web::{HttpRequest, HttpResponse, web};
 use database::Timestamp;
-use mail::{ComposeError, Outgoing};
 use serde::{Deserialize, Serialize};
 use service::http::{FieldError, Json, Problem, Unauthenticated};
 use service::responses::InvalidField;
@@ -27,6 +32,8 @@ pub struct UserView {
     name: String,
     #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
+    /// Whether a link mailed to `email` has been followed.
+    email_verified: bool,
 }
 
 impl From<User> for UserView {
@@ -36,6 +43,7 @@ impl From<User> for UserView {
             email: user.email,
             name: user.name,
             created_at: user.created_at.into(),
+            email_verified: user.email_verified,
         }
     }
 }
@@ -56,9 +64,11 @@ pub struct SignOutQuery {
     ))]
 pub async fn signout(
     issuer: web::Data<Issuer>,
+    request: HttpRequest,
     signed_in: SignedIn,
     query: web::Query<SignOutQuery>,
 ) -> Result<HttpResponse, IssuerError> {
+    let user_id = signed_in.user_id.clone();
     #[derive(Clone, Copy)]
     enum Scope {
         This,
@@ -87,6 +97,9 @@ pub async fn signout(
     })
     .await?;
     issuer.sessions_ended().await;
+    issuer
+        .record(&user_id, Event::SignOut, issuer.client(&request))
+        .await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -144,6 +157,46 @@ pub async fn list_sessions(
     Ok(HttpResponse::Ok().json(views))
 }
 
+/// One event of the account's security activity.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    #[schema(value_type = String, format = DateTime)]
+    at: Timestamp,
+    /// `signup`, `signin`, `signin_failed`, `signout`, `session_ended`, `password_changed`,
+    /// `password_reset`, `email_verified`, `email_changed` or `account_deleted`.
+    #[schema(example = "signin")]
+    event: String,
+    user_agent: Option<String>,
+    /// The client's address (an IPv6 client's /64).
+    ip: Option<String>,
+}
+
+/// The account's security events of the last 90 days (at most 100), newest first.
+#[utoipa::path(get, path = "/account/activity", tag = "account",
+    responses(
+        (status = 200, description = "The events", body = [EventView]),
+        (status = 401, response = SessionRequired),
+    ))]
+pub async fn list_activity(
+    issuer: web::Data<Issuer>,
+    signed_in: SignedIn,
+) -> Result<HttpResponse, IssuerError> {
+    let events = database::run(&issuer.pool, move |conn| {
+        activity::recent(conn, &signed_in.user_id, database::now())
+    })
+    .await?;
+    let views: Vec<EventView> = events
+        .into_iter()
+        .map(|recorded| EventView {
+            at: recorded.at.into(),
+            event: recorded.event,
+            user_agent: recorded.user_agent,
+            ip: recorded.ip,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(views))
+}
+
 /// End one of the user's sessions.
 #[utoipa::path(delete, path = "/account/sessions/{id}", tag = "account",
     params(("id" = String, Path, description = "The session's id")),
@@ -154,9 +207,11 @@ pub async fn list_sessions(
     ))]
 pub async fn end_session(
     issuer: web::Data<Issuer>,
+    request: HttpRequest,
     signed_in: SignedIn,
     id: web::Path<String>,
 ) -> Result<HttpResponse, IssuerError> {
+    let user_id = signed_in.user_id.clone();
     let id = id.into_inner();
     // Not a session id (blank, a NUL): no session has it, and it goes into no query.
     if !shared::token::is_session_id(&id) {
@@ -175,6 +230,9 @@ pub async fn end_session(
         return Err(IssuerError::SessionNotFound);
     }
     issuer.sessions_ended().await;
+    issuer
+        .record(&user_id, Event::SessionEnded, issuer.client(&request))
+        .await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -194,10 +252,11 @@ pub async fn change_password(
     body: Json<PasswordChangeRequest>,
 ) -> Result<HttpResponse, IssuerError> {
     issuer.rate_limiter.check(&request)?;
+    let user_id = signed_in.user_id.clone();
     let change = PasswordChange::try_from(body.0)?;
     let user = check_password(&issuer, &signed_in, change.current).await?;
     let hash = issuer.hasher.hash(change.new).await?;
-    let notice = notice(notices::password_changed(
+    let notice = notices::or_skip(notices::password_changed(
         &issuer.mail_from,
         &user.email,
         &user.name,
@@ -216,6 +275,9 @@ pub async fn change_password(
     })
     .await??;
     issuer.sessions_ended().await;
+    issuer
+        .record(&user_id, Event::PasswordChanged, issuer.client(&request))
+        .await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -237,7 +299,7 @@ pub async fn delete_account(
     issuer.rate_limiter.check(&request)?;
     let password = Password::try_from(body.0)?;
     let user = check_password(&issuer, &signed_in, password).await?;
-    let notice = notice(notices::account_deleted(
+    let notice = notices::or_skip(notices::account_deleted(
         &issuer.mail_from,
         &user.email,
         &user.name,
@@ -258,19 +320,84 @@ pub async fn delete_account(
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn user(issuer: &Issuer, signed_in: &SignedIn) -> Result<User, IssuerError> {
+/// Mail a new link that verifies the account's address (nothing, when it is verified).
+#[utoipa::path(post, path = "/account/email/verification", tag = "account",
+    responses(
+        (status = 202, description = "A link is on its way, unless the address is verified already", body = Accepted),
+        (status = 401, response = SessionRequired),
+        (status = 429, description = "Too many attempts from this address, or links mailed to the account's", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn resend_verification(
+    issuer: web::Data<Issuer>,
+    request: HttpRequest,
+    signed_in: SignedIn,
+) -> Result<HttpResponse, IssuerError> {
+    issuer.rate_limiter.check(&request)?;
+    let user = user(&issuer, &signed_in).await?;
+    if !user.email_verified {
+        let to = user.email.clone();
+        recovery::mail_link(&issuer, &user, Purpose::VerifyEmail, &to, None, None).await??;
+    }
+    Ok(Accepted::response(
+        "Unless the address is verified already, a link to verify it is on its way",
+    ))
+}
+
+/// Move the account to another address: a link that makes the change is mailed to the new one,
+/// and a notice to the old one.
+#[utoipa::path(put, path = "/account/email", tag = "account", request_body = EmailChangeRequest,
+    responses(
+        (status = 202, description = "The link is on its way to the new address", body = Accepted),
+        (status = 401, response = SessionRequired),
+        (status = 403, description = "The password is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another account has the new address", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = InvalidField),
+        (status = 429, description = "Too many attempts from this address, wrong passwords for this account, or links mailed to the new address", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn change_email(
+    issuer: web::Data<Issuer>,
+    request: HttpRequest,
+    signed_in: SignedIn,
+    body: Json<EmailChangeRequest>,
+) -> Result<HttpResponse, IssuerError> {
+    issuer.rate_limiter.check(&request)?;
+    let change = EmailChange::try_from(body.0)?;
+    let user = check_password(&issuer, &signed_in, change.password).await?;
+    let new_email = change.new_email.as_str();
+    if new_email == user.email {
+        return Err(Problem::validation(vec![FieldError::new(
+            "new_email",
+            "is the account's address already",
+        )])
+        .into());
+    }
+    let notice = notices::or_skip(notices::email_change_requested(
+        &issuer.mail_from,
+        &user.email,
+        &user.name,
+        new_email,
+        database::now(),
+    ));
+    let checked = Some((signed_in.session_id.clone(), user.password_version));
+    recovery::mail_link(
+        &issuer,
+        &user,
+        Purpose::ChangeEmail,
+        new_email,
+        notice,
+        checked,
+    )
+    .await??;
+    Ok(Accepted::response(
+        "A link that makes the change is on its way to the new address",
+    ))
+}
+
+pub(crate) async fn user(issuer: &Issuer, signed_in: &SignedIn) -> Result<User, IssuerError> {
     let id = signed_in.user_id.clone();
     database::run(&issuer.pool, move |conn| db::find_by_id(conn, &id))
         .await?
         .ok_or(Unauthenticated::SESSION_ENDED.into())
-}
-
-/// A notice to mail, or none when the address cannot be written in a message (logged, without
-/// the address): the change it tells of goes ahead either way.
-fn notice(composed: Result<Outgoing, ComposeError>) -> Option<Outgoing> {
-    composed
-        .inspect_err(|e| log::warn!("no notice mailed: {e}"))
-        .ok()
 }
 
 /// Checks `password` against the signed-in user's, as sign-in does: counted by the per-account

@@ -39,6 +39,13 @@ struct Raw {
     mail_dir: String,
     #[serde(default = "default_mail_from")]
     mail_from: String,
+    public_url: Option<String>,
+    #[serde(default = "default_password_reset_ttl_seconds")]
+    password_reset_ttl_seconds: u32,
+    #[serde(default = "default_email_verify_ttl_seconds")]
+    email_verify_ttl_seconds: u32,
+    #[serde(default)]
+    require_verified_email: bool,
 }
 
 fn default_rate_limit_per_minute() -> u32 {
@@ -55,6 +62,14 @@ fn default_mail_dir() -> String {
 }
 fn default_mail_from() -> String {
     "no-reply@localhost".to_owned()
+}
+/// The standalone process's own address, where its web client takes the links.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8000";
+fn default_password_reset_ttl_seconds() -> u32 {
+    30 * 60
+}
+fn default_email_verify_ttl_seconds() -> u32 {
+    24 * 60 * 60
 }
 fn default_signin_free_failures() -> u32 {
     5
@@ -84,6 +99,18 @@ pub struct Config {
     /// feed is not served.
     pub session_feed_secret: Option<Secret>,
     pub mail: MailConfig,
+    pub links: LinkSettings,
+    /// `REQUIRE_VERIFIED_EMAIL`: an account signs in only once its address is verified.
+    pub require_verified_email: bool,
+}
+
+/// Where the links in mail point, and how long they work.
+#[derive(Debug, Clone)]
+pub struct LinkSettings {
+    /// `PUBLIC_URL`, without a trailing `/`: the web client people reach.
+    pub public_url: String,
+    pub reset_ttl: chrono::TimeDelta,
+    pub verify_ttl: chrono::TimeDelta,
 }
 
 /// Where the issuer's mail goes, and from whom.
@@ -136,6 +163,14 @@ impl Config {
     {
         let token =
             shared::config::from_pairs::<TokenConfig, _, _, _>(pairs.clone())?.check(None)?;
+        let raw: Raw = shared::config::from_pairs(pairs.clone())?;
+        // Mail that leaves this machine must link to where people reach the web client: the
+        // default, the standalone process's own address, is right only for that process.
+        if raw.smtp_url.is_some() && raw.public_url.is_none() {
+            return Err(ConfigError::Missing(
+                "PUBLIC_URL (where the links in mail point; required with SMTP_URL)".into(),
+            ));
+        }
         Self::with_token(pairs, token)
     }
 
@@ -219,6 +254,20 @@ impl Config {
             folder: raw.mail_dir.into(),
             from,
         };
+        let links = LinkSettings {
+            public_url: public_url(raw.public_url.as_deref().unwrap_or(DEFAULT_PUBLIC_URL))
+                .map_err(|reason| invalid("PUBLIC_URL", reason))?,
+            reset_ttl: chrono::TimeDelta::seconds(
+                positive("PASSWORD_RESET_TTL_SECONDS", raw.password_reset_ttl_seconds)?
+                    .get()
+                    .into(),
+            ),
+            verify_ttl: chrono::TimeDelta::seconds(
+                positive("EMAIL_VERIFY_TTL_SECONDS", raw.email_verify_ttl_seconds)?
+                    .get()
+                    .into(),
+            ),
+        };
         // Refused now, naming the variable, rather than at the first message.
         mail.mailer().map_err(|e| match e {
             MailerError::Url(reason) => invalid("SMTP_URL", &reason),
@@ -247,6 +296,93 @@ impl Config {
                 ),
             },
             mail,
+            links,
+            require_verified_email: raw.require_verified_email,
         })
+    }
+}
+
+/// `PUBLIC_URL` checked: an http(s) URL with a host and nothing after its path, which a link's
+/// fragment is appended to; without the trailing `/`.
+fn public_url(raw: &str) -> Result<String, &'static str> {
+    let parsed = url::Url::parse(raw).map_err(|_| "must be a URL, as https://tasks.example.com")?;
+    if !matches!(parsed.scheme(), "http" | "https") || !parsed.has_host() {
+        return Err("must be an http or https URL with a host");
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() || !parsed.username().is_empty() {
+        return Err("must have no query, fragment or user");
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(extra: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut pairs = vec![(
+            "BETTER_AUTH_SECRET",
+            "a-test-secret-that-is-long-enough-0123456789",
+        )];
+        pairs.extend_from_slice(extra);
+        Config::from_pairs(pairs)
+    }
+
+    fn refused_variable(result: Result<Config, ConfigError>) -> String {
+        match result {
+            Err(ConfigError::Invalid { variable, .. }) => variable.to_owned(),
+            Err(ConfigError::Missing(what)) => what,
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("accepted"),
+        }
+    }
+
+    #[test]
+    fn links_point_at_the_standalone_address_unless_public_url_says_otherwise() {
+        assert_eq!(
+            config(&[]).unwrap().links.public_url,
+            "http://127.0.0.1:8000"
+        );
+        let set = config(&[("PUBLIC_URL", "https://tasks.example.com/app/")]).unwrap();
+        assert_eq!(set.links.public_url, "https://tasks.example.com/app");
+    }
+
+    #[test]
+    fn mail_that_leaves_the_machine_needs_public_url() {
+        let missing = refused_variable(config(&[("SMTP_URL", "smtp://mail.example.com:587")]));
+        assert!(missing.starts_with("PUBLIC_URL"), "{missing}");
+        config(&[
+            ("SMTP_URL", "smtp://mail.example.com:587"),
+            ("PUBLIC_URL", "https://tasks.example.com"),
+        ])
+        .expect("with both");
+    }
+
+    #[test]
+    fn a_public_url_that_cannot_take_a_fragment_is_refused() {
+        for bad in [
+            "tasks.example.com",
+            "ftp://tasks.example.com",
+            "https://tasks.example.com/?a=b",
+            "https://tasks.example.com/#x",
+            "https://user@tasks.example.com",
+        ] {
+            assert_eq!(
+                refused_variable(config(&[("PUBLIC_URL", bad)])),
+                "PUBLIC_URL",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_link_lives_a_positive_number_of_seconds() {
+        for variable in ["PASSWORD_RESET_TTL_SECONDS", "EMAIL_VERIFY_TTL_SECONDS"] {
+            assert_eq!(refused_variable(config(&[(variable, "0")])), variable);
+        }
+        let set = config(&[("PASSWORD_RESET_TTL_SECONDS", "60")]).unwrap();
+        assert_eq!(set.links.reset_ttl, chrono::TimeDelta::seconds(60));
+        assert_eq!(set.links.verify_ttl, chrono::TimeDelta::hours(24));
+        assert!(!set.require_verified_email);
     }
 }

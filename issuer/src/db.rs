@@ -2,6 +2,8 @@
 //! `database::run` (or `write`), which decides where each one runs, each on the backend's own
 //! connection (`database::on_backend!`).
 
+use crate::activity::{self, Client, Event};
+use crate::links::{self, ALLOWANCE_WINDOW, Link, MAILS_PER_WINDOW, Purpose};
 use crate::outbox;
 use chrono::NaiveDateTime;
 use database::{DbConnection, DbError, Migrations};
@@ -21,6 +23,7 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         password_version -> Integer,
+        email_verified -> Bool,
     }
 }
 
@@ -35,16 +38,32 @@ pub struct User {
     /// Raised by every change of the password: what a session, a password change or a deletion
     /// checks is still the password that was verified for it.
     pub password_version: i32,
+    /// Whether its owner has followed a link mailed to the address.
+    pub email_verified: bool,
 }
 
-/// Inserts `user` unless an account has its email: `false` then, and nothing is written.
-pub fn insert_user(conn: &mut DbConnection, user: &User) -> Result<bool, DbError> {
-    let inserted = database::on_backend!(conn => diesel::insert_into(users::table)
-        .values(user)
-        .on_conflict(users::email)
-        .do_nothing()
-        .execute(conn))?;
-    Ok(inserted == 1)
+/// Inserts `user` unless an account has its email: `false` then, and nothing is written. With
+/// it, `verification`: the link that verifies the address and the message that carries it, unless
+/// the address's allowance of links is spent.
+pub fn insert_user(
+    conn: &mut DbConnection,
+    user: &User,
+    verification: Option<(&Link, &Outgoing)>,
+) -> Result<bool, DbError> {
+    conn.transaction(|conn| {
+        let inserted = database::on_backend!(conn => diesel::insert_into(users::table)
+            .values(user)
+            .on_conflict(users::email)
+            .do_nothing()
+            .execute(conn))?;
+        if inserted == 1
+            && let Some((link, message)) = verification
+            && take_allowance(conn, &link.email, database::now())?.is_ok()
+        {
+            store_link(conn, link, message)?;
+        }
+        Ok(inserted == 1)
+    })
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User>, DbError> {
@@ -157,6 +176,7 @@ pub fn change_password(
             ))
             .execute(conn))?;
         end_sessions(conn, user_id, Ending::AllBut(keep), linger)?;
+        delete_links(conn, user_id, PASSWORD_LINKS)?;
         if let Some(notice) = notice {
             outbox::enqueue(conn, notice)?;
         }
@@ -459,6 +479,15 @@ pub fn delete_user(
             .select(users::email)
             .first(conn))?;
         database::on_backend!(conn => diesel::delete(signin_failures::table.find(&email)).execute(conn))?;
+        delete_links(conn, user_id, ALL_LINKS)?;
+        activity::forget_clients(conn, user_id)?;
+        activity::insert(
+            conn,
+            user_id,
+            Event::AccountDeleted,
+            &Client::default(),
+            database::now(),
+        )?;
         database::on_backend!(conn => diesel::delete(users::table.find(user_id)).execute(conn))?;
         if let Some(notice) = notice {
             outbox::enqueue(conn, notice)?;
@@ -501,4 +530,293 @@ pub fn session_ends_after(
         .limit(limit)
         .select(SessionEnd::as_select())
         .load(conn))?)
+}
+
+/// Records `event` in the activity of account `user_id`, unless the account is gone: taking its
+/// row first, so that no event with a client's details lands after the account's deletion.
+pub fn record_event(
+    conn: &mut DbConnection,
+    user_id: &str,
+    event: Event,
+    client: &Client,
+) -> Result<(), DbError> {
+    conn.transaction(|conn| {
+        if lock_user(conn, user_id)?.is_some() {
+            activity::insert(conn, user_id, event, client, database::now())?;
+        }
+        Ok(())
+    })
+}
+
+/// Why a link was not mailed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotMailed {
+    /// What a password was checked for changed before the commit.
+    Changed(Changed),
+    /// The address the link was for is no longer the account's.
+    AddressChanged,
+    /// A new address that another account has.
+    EmailTaken,
+    /// The address's allowance of links is spent until then.
+    Throttled(NaiveDateTime),
+}
+
+/// Mails `link` in `message`, and `notice` with it, replacing the account's earlier links of the
+/// same purpose. A link to verify the address or reset the password is for the account's address
+/// as it is at the commit; a link to change it, for an address no account has. When the request
+/// checked a password, `checked` holds the asking session and the password's version, which must
+/// be unchanged too.
+pub fn mail_link(
+    conn: &mut DbConnection,
+    link: &Link,
+    message: &Outgoing,
+    notice: Option<&Outgoing>,
+    checked: Option<(&str, i32)>,
+) -> Result<Result<(), NotMailed>, DbError> {
+    conn.transaction(|conn| {
+        let locked = match checked {
+            Some((asking, version)) => lock_for_session(conn, &link.user_id, asking, version)?,
+            None => lock_user(conn, &link.user_id)?
+                .map(|_| ())
+                .ok_or(Changed::Account),
+        };
+        if let Err(changed) = locked {
+            return Ok(Err(NotMailed::Changed(changed)));
+        }
+        let purpose = link
+            .purpose()
+            .expect("a link made here has a known purpose");
+        if purpose == Purpose::ChangeEmail {
+            if find_by_email(conn, &link.email)?.is_some() {
+                return Ok(Err(NotMailed::EmailTaken));
+            }
+        } else if account_email(conn, &link.user_id)? != link.email {
+            return Ok(Err(NotMailed::AddressChanged));
+        }
+        if let Err(until) = take_allowance(conn, &link.email, database::now())? {
+            return Ok(Err(NotMailed::Throttled(until)));
+        }
+        delete_links(conn, &link.user_id, &[purpose])?;
+        store_link(conn, link, message)?;
+        if let Some(notice) = notice {
+            outbox::enqueue(conn, notice)?;
+        }
+        Ok(Ok(()))
+    })
+}
+
+/// The live link whose secret hashes to `secret_hash`, if there is one.
+pub fn live_link(
+    conn: &mut DbConnection,
+    secret_hash: &str,
+    now: NaiveDateTime,
+) -> Result<Option<Link>, DbError> {
+    use links::account_links::dsl as l;
+    Ok(database::on_backend!(conn => l::account_links
+        .find(secret_hash)
+        .filter(l::expires_at.gt(now))
+        .select(Link::as_select())
+        .first(conn)
+        .optional())?)
+}
+
+/// A link that cannot be used: unknown, used, expired, or for something else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unusable;
+
+/// Sets the password of the account whose reset link's secret hashes to `secret_hash`, using the
+/// link up: every session of the account ends, every reset link goes, the failed sign-ins are
+/// forgotten, and the address counts as verified (the link reached its owner there). `notice`
+/// composes the message that tells the account's owner.
+pub fn reset_password(
+    conn: &mut DbConnection,
+    secret_hash: &str,
+    hash: &str,
+    linger: chrono::TimeDelta,
+    notice: impl FnOnce(&User) -> Option<Outgoing>,
+) -> Result<Result<String, Unusable>, DbError> {
+    conn.transaction(|conn| {
+        let Some((_, user)) = use_link(conn, secret_hash, &[Purpose::ResetPassword])? else {
+            return Ok(Err(Unusable));
+        };
+        database::on_backend!(conn => diesel::update(users::table.find(&user.id))
+            .set((
+                users::password_hash.eq(hash),
+                users::password_version.eq(user.password_version + 1),
+                users::email_verified.eq(true),
+            ))
+            .execute(conn))?;
+        end_sessions(conn, &user.id, Ending::All, linger)?;
+        delete_links(conn, &user.id, PASSWORD_LINKS)?;
+        clear_failures(conn, &user.email)?;
+        if let Some(notice) = notice(&user) {
+            outbox::enqueue(conn, &notice)?;
+        }
+        Ok(Ok(user.id))
+    })
+}
+
+/// What following a verification link did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verified {
+    /// The account's address is verified.
+    Email,
+    /// The account's address is now the one the link was mailed to, verified.
+    NewEmail,
+}
+
+/// Why a verification link did nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotVerified {
+    Unusable,
+    /// The new address is another account's by now.
+    EmailTaken,
+}
+
+/// Uses the verification or email-change link whose secret hashes to `secret_hash`, and says
+/// what it did to which account. A change also ends the account's other links: they were mailed
+/// to the old address.
+pub fn verify_email(
+    conn: &mut DbConnection,
+    secret_hash: &str,
+) -> Result<Result<(Verified, String), NotVerified>, DbError> {
+    conn.transaction(|conn| {
+        let Some((link, user)) = use_link(
+            conn,
+            secret_hash,
+            &[Purpose::VerifyEmail, Purpose::ChangeEmail],
+        )?
+        else {
+            return Ok(Err(NotVerified::Unusable));
+        };
+        if link.purpose() == Some(Purpose::VerifyEmail) {
+            if link.email != user.email {
+                return Ok(Err(NotVerified::Unusable));
+            }
+            database::on_backend!(conn => diesel::update(users::table.find(&user.id))
+                .set(users::email_verified.eq(true))
+                .execute(conn))?;
+            return Ok(Ok((Verified::Email, user.id)));
+        }
+        // In a savepoint of its own: an address another account took meanwhile fails only it.
+        let changed = conn.transaction(|conn| {
+            Ok::<_, DbError>(
+                database::on_backend!(conn => diesel::update(users::table.find(&user.id))
+                .set((users::email.eq(&link.email), users::email_verified.eq(true)))
+                .execute(conn))?,
+            )
+        });
+        match changed {
+            Err(e) if e.is_unique_violation() => return Ok(Err(NotVerified::EmailTaken)),
+            other => other?,
+        };
+        delete_links(conn, &user.id, ALL_LINKS)?;
+        Ok(Ok((Verified::NewEmail, user.id)))
+    })
+}
+
+/// Takes the live link whose secret hashes to `secret_hash`, if it is for one of `purposes`, and
+/// its account, and deletes the link: of two requests that race with one link, one has it. The
+/// account's row is taken before the link, as every change of an account takes it first.
+fn use_link(
+    conn: &mut DbConnection,
+    secret_hash: &str,
+    purposes: &[Purpose],
+) -> Result<Option<(Link, User)>, DbError> {
+    use links::account_links::dsl as l;
+    let now = database::now();
+    let Some(link) = live_link(conn, secret_hash, now)? else {
+        return Ok(None);
+    };
+    if !link.purpose().is_some_and(|p| purposes.contains(&p))
+        || lock_user(conn, &link.user_id)?.is_none()
+    {
+        return Ok(None);
+    }
+    let used = database::on_backend!(conn => diesel::delete(
+        l::account_links
+            .find(secret_hash)
+            .filter(l::expires_at.gt(now)),
+    )
+    .execute(conn))?;
+    if used == 0 {
+        return Ok(None);
+    }
+    Ok(find_by_id(conn, &link.user_id)?.map(|user| (link, user)))
+}
+
+fn account_email(conn: &mut DbConnection, user_id: &str) -> Result<String, DbError> {
+    Ok(database::on_backend!(conn => users::table
+        .find(user_id)
+        .select(users::email)
+        .first(conn))?)
+}
+
+fn store_link(conn: &mut DbConnection, link: &Link, message: &Outgoing) -> Result<(), DbError> {
+    database::on_backend!(conn => diesel::insert_into(links::account_links::table)
+        .values(link)
+        .execute(conn))?;
+    outbox::enqueue(conn, message)
+}
+
+const ALL_LINKS: &[Purpose] = &[
+    Purpose::VerifyEmail,
+    Purpose::ChangeEmail,
+    Purpose::ResetPassword,
+];
+/// The links a new password makes useless: what someone who knew the old one, or read the
+/// mailbox, may have asked for.
+const PASSWORD_LINKS: &[Purpose] = &[Purpose::ChangeEmail, Purpose::ResetPassword];
+
+/// Deletes the account's links for `purposes`.
+fn delete_links(
+    conn: &mut DbConnection,
+    user_id: &str,
+    purposes: &[Purpose],
+) -> Result<(), DbError> {
+    use links::account_links::dsl as l;
+    let purposes: Vec<&str> = purposes.iter().map(|p| p.as_str()).collect();
+    database::on_backend!(conn => diesel::delete(
+        l::account_links
+            .filter(l::user_id.eq(user_id))
+            .filter(l::purpose.eq_any(&purposes)),
+    )
+    .execute(conn))?;
+    Ok(())
+}
+
+/// Counts a link mailed to `email` against the address's allowance: `Err` with the end of the
+/// window when it is spent. Windows that have passed are forgotten first, this one's too. Safe
+/// under concurrent requests: the count is one conditional update, which holds the row to the
+/// commit.
+fn take_allowance(
+    conn: &mut DbConnection,
+    email: &str,
+    now: NaiveDateTime,
+) -> Result<Result<(), NaiveDateTime>, DbError> {
+    use links::mail_allowance::dsl as a;
+    database::on_backend!(conn => diesel::delete(
+        a::mail_allowance.filter(a::window_started_at.le(now - ALLOWANCE_WINDOW)),
+    )
+    .execute(conn))?;
+    database::on_backend!(conn => diesel::insert_into(a::mail_allowance)
+        .values((a::email.eq(email), a::window_started_at.eq(now), a::sent.eq(0)))
+        .on_conflict(a::email)
+        .do_nothing()
+        .execute(conn))?;
+    let counted = database::on_backend!(conn => diesel::update(
+        a::mail_allowance
+            .find(email)
+            .filter(a::sent.lt(MAILS_PER_WINDOW)),
+    )
+    .set(a::sent.eq(a::sent + 1))
+    .execute(conn))?;
+    if counted == 1 {
+        return Ok(Ok(()));
+    }
+    let started: NaiveDateTime = database::on_backend!(conn => a::mail_allowance
+        .find(email)
+        .select(a::window_started_at)
+        .first(conn))?;
+    Ok(Err(started + ALLOWANCE_WINDOW))
 }

@@ -165,6 +165,76 @@ pub struct AccountDeletionRequest {
     pub password: String,
 }
 
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPasswordRequest {
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
+    pub email: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// The secret of the link mailed by `POST /password/forgot`.
+    pub token: String,
+    #[schema(
+        example = "battery staple horse correct",
+        min_length = 8,
+        max_length = 128
+    )]
+    pub new_password: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailVerificationRequest {
+    /// The secret of a mailed verification or email-change link.
+    pub token: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailChangeRequest {
+    #[schema(example = "ada@example.org", format = Email, max_length = 254)]
+    pub new_email: String,
+    #[schema(example = "correct horse battery", min_length = 8, max_length = 128)]
+    pub password: String,
+}
+
+impl TryFrom<ForgotPasswordRequest> for Email {
+    type Error = Problem;
+
+    fn try_from(request: ForgotPasswordRequest) -> Result<Self, Problem> {
+        let mut errors = Vec::new();
+        field("email", Email::parse(&request.email), &mut errors)
+            .ok_or_else(|| Problem::validation(errors))
+    }
+}
+
+/// An email change, checked: the new address read as sign-up reads one, the password as
+/// [`Password`].
+pub struct EmailChange {
+    pub new_email: Email,
+    pub password: Password,
+}
+
+impl TryFrom<EmailChangeRequest> for EmailChange {
+    type Error = Problem;
+
+    fn try_from(request: EmailChangeRequest) -> Result<Self, Problem> {
+        let mut errors = Vec::new();
+        let new_email = field("new_email", Email::parse(&request.new_email), &mut errors);
+        let password = field("password", Password::parse(request.password), &mut errors);
+        match (new_email, password) {
+            (Some(new_email), Some(password)) => Ok(Self {
+                new_email,
+                password,
+            }),
+            _ => Err(Problem::validation(errors)),
+        }
+    }
+}
+
 /// A password change, checked: both passwords read by the rules of [`Password`].
 pub struct PasswordChange {
     pub current: Password,

@@ -31,6 +31,15 @@ pub enum IssuerError {
     /// A password check on an account route (a password change, a deletion) that failed.
     #[error("wrong password")]
     WrongPassword,
+    /// A mailed link's secret that is unknown, used, expired or for something else.
+    #[error("unusable link")]
+    InvalidLink,
+    /// A sign-in to an account whose address is not verified, with `REQUIRE_VERIFIED_EMAIL`.
+    #[error("email not verified")]
+    EmailNotVerified,
+    /// A link for the account's address, which changed while it was being mailed.
+    #[error("the account's address changed")]
+    AddressChanged,
     /// A session that is not one of the caller's live sessions.
     #[error("no such session")]
     SessionNotFound,
@@ -71,6 +80,20 @@ impl From<db::Changed> for IssuerError {
     }
 }
 
+/// Why a link was not mailed, as the routes of the signed-in answer it.
+impl From<db::NotMailed> for IssuerError {
+    fn from(refused: db::NotMailed) -> Self {
+        match refused {
+            db::NotMailed::Changed(changed) => changed.into(),
+            db::NotMailed::AddressChanged => IssuerError::AddressChanged,
+            db::NotMailed::EmailTaken => IssuerError::EmailTaken,
+            db::NotMailed::Throttled(until) => IssuerError::too_many_attempts(
+                (until - database::now()).to_std().unwrap_or_default(),
+            ),
+        }
+    }
+}
+
 impl IssuerError {
     fn problem(&self) -> Problem {
         match self {
@@ -90,6 +113,17 @@ impl IssuerError {
             IssuerError::WrongPassword => {
                 Problem::new(StatusCode::FORBIDDEN, "The password is not this account's")
             }
+            IssuerError::InvalidLink => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "This link is invalid, used or expired; ask for a new one",
+            ),
+            IssuerError::EmailNotVerified => {
+                Problem::new(StatusCode::FORBIDDEN, "Email not verified")
+            }
+            IssuerError::AddressChanged => Problem::new(
+                StatusCode::CONFLICT,
+                "The account's address changed meanwhile; try again",
+            ),
             IssuerError::SessionNotFound => Problem::new(StatusCode::NOT_FOUND, "No such session"),
             // As any unknown path: the caller, who may be anyone, learns nothing of the settings.
             IssuerError::NoSessionFeed => Problem::new(StatusCode::NOT_FOUND, "No such resource"),

@@ -2,16 +2,19 @@
 //! It is the only component that ever sees a password.
 
 pub mod account;
+pub mod activity;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod feed;
 pub mod keys;
+pub mod links;
 pub mod notices;
 pub mod outbox;
 pub mod password;
 pub mod rate_limit;
+pub mod recovery;
 pub mod routes;
 pub mod sessions;
 pub mod signed_in;

@@ -1,8 +1,9 @@
-//! The notices the issuer mails when something happens to an account that its owner should hear
-//! of even if they did not do it: plain words, a text part and the same in HTML, no link, nothing
-//! that tracks the reader.
+//! The mail the issuer sends: the links that verify an address or reset a password, and the
+//! notices of what happened to an account that its owner should hear of even if they did not do
+//! it. Plain words, a text part and the same in HTML, nothing that tracks the reader; a notice has
+//! no link, and a link message has one, to the web client (`PUBLIC_URL`).
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, TimeDelta};
 use mail::{ComposeError, Mailbox, Outgoing, compose};
 
 /// The product's name, as the mail shows it.
@@ -33,6 +34,143 @@ pub fn password_changed(
     )
 }
 
+/// To `to`: the password was reset with a mailed link at `at`, and every session ended.
+pub fn password_reset(
+    from: &Mailbox,
+    to: &str,
+    name: &str,
+    at: NaiveDateTime,
+) -> Result<Outgoing, ComposeError> {
+    notice(
+        from,
+        to,
+        &format!("Your {PRODUCT} password was reset"),
+        name,
+        &[
+            format!(
+                "The password of your {PRODUCT} account ({to}) was reset with a link mailed to \
+                 this address on {} UTC, and every session of the account was signed out.",
+                at.format("%Y-%m-%d at %H:%M")
+            ),
+            "If you did not do this, someone can read your mail: secure your mailbox, then use \
+             \"Forgot password?\" again to choose a password only you know."
+                .to_owned(),
+        ],
+    )
+}
+
+/// To `to`, the account's address until the change is confirmed: someone signed in asked at `at`
+/// to move the account to `new_email`.
+pub fn email_change_requested(
+    from: &Mailbox,
+    to: &str,
+    name: &str,
+    new_email: &str,
+    at: NaiveDateTime,
+) -> Result<Outgoing, ComposeError> {
+    notice(
+        from,
+        to,
+        &format!("Your {PRODUCT} account is moving to another address"),
+        name,
+        &[
+            format!(
+                "On {} UTC your {PRODUCT} account ({to}) asked to use {new_email} from now on. \
+                 The change happens when a link mailed to {new_email} is followed.",
+                at.format("%Y-%m-%d at %H:%M")
+            ),
+            "If you did not ask for this, someone knows your password: sign in and change it \
+             before that link is followed. Changing the password cancels the move."
+                .to_owned(),
+        ],
+    )
+}
+
+/// To `to`, a new account's address: the link that verifies it.
+pub fn verify_email(
+    from: &Mailbox,
+    to: &str,
+    name: &str,
+    link: &str,
+    ttl: TimeDelta,
+) -> Result<Outgoing, ComposeError> {
+    message(
+        from,
+        to,
+        &format!("Confirm your email address for {PRODUCT}"),
+        name,
+        &[format!(
+            "Follow this link to confirm that {to} is the address of your {PRODUCT} account. \
+             It works once, for {}.",
+            lifetime(ttl)
+        )],
+        Some(link),
+    )
+}
+
+/// To `to`, the address an account asked to move to: the link that makes the move.
+pub fn confirm_new_email(
+    from: &Mailbox,
+    to: &str,
+    name: &str,
+    link: &str,
+    ttl: TimeDelta,
+) -> Result<Outgoing, ComposeError> {
+    message(
+        from,
+        to,
+        &format!("Confirm your new email address for {PRODUCT}"),
+        name,
+        &[format!(
+            "Your {PRODUCT} account asked to use {to} from now on. Follow this link to make the \
+             change; it works once, for {}. If you did not ask for this, ignore this message.",
+            lifetime(ttl)
+        )],
+        Some(link),
+    )
+}
+
+/// To `to`: the link that sets a new password.
+pub fn reset_link(
+    from: &Mailbox,
+    to: &str,
+    name: &str,
+    link: &str,
+    ttl: TimeDelta,
+) -> Result<Outgoing, ComposeError> {
+    message(
+        from,
+        to,
+        &format!("Reset your {PRODUCT} password"),
+        name,
+        &[format!(
+            "Someone, probably you, asked to reset the password of your {PRODUCT} account \
+             ({to}). Follow this link to choose a new one; it works once, for {}, and signs \
+             out every session of the account. If you did not ask, ignore this message: your \
+             password stays as it is.",
+            lifetime(ttl)
+        )],
+        Some(link),
+    )
+}
+
+/// A composed message, or none when the address cannot be written in one (logged, without the
+/// address): what the message tells of goes ahead either way, as it would without mail.
+pub fn or_skip(composed: Result<Outgoing, ComposeError>) -> Option<Outgoing> {
+    composed.inspect_err(|e| log::warn!("no mail: {e}")).ok()
+}
+
+/// "30 minutes", "24 hours": how long a link works, in the largest whole unit.
+fn lifetime(ttl: TimeDelta) -> String {
+    let (count, unit) = match ttl.num_minutes() {
+        minutes if minutes % (24 * 60) == 0 && minutes > 0 => (minutes / (24 * 60), "day"),
+        minutes if minutes % 60 == 0 && minutes > 0 => (minutes / 60, "hour"),
+        minutes if minutes > 0 => (minutes, "minute"),
+        _ => (ttl.num_seconds(), "second"),
+    };
+    format!("{count} {unit}{}", if count == 1 { "" } else { "s" })
+}
+
 /// To `to`: the account and its tasks were deleted at `at`.
 pub fn account_deleted(
     from: &Mailbox,
@@ -57,7 +195,7 @@ pub fn account_deleted(
     )
 }
 
-/// A greeting, the paragraphs, and a signature, as text and as HTML.
+/// A message without a link.
 fn notice(
     from: &Mailbox,
     to: &str,
@@ -65,14 +203,33 @@ fn notice(
     name: &str,
     paragraphs: &[String],
 ) -> Result<Outgoing, ComposeError> {
+    message(from, to, subject, name, paragraphs, None)
+}
+
+/// A greeting, the paragraphs, the link if there is one, and a signature, as text and as HTML.
+fn message(
+    from: &Mailbox,
+    to: &str,
+    subject: &str,
+    name: &str,
+    paragraphs: &[String],
+    link: Option<&str>,
+) -> Result<Outgoing, ComposeError> {
     let greeting = format!("Hello {name},");
     let signature = format!("— {PRODUCT}");
-    let lines = std::iter::once(&greeting)
-        .chain(paragraphs)
-        .chain(std::iter::once(&signature));
-    let text = lines.clone().cloned().collect::<Vec<_>>().join("\n\n") + "\n";
-    let html = lines
-        .map(|line| format!("<p>{}</p>", escape_html(line)))
+    let text_lines = std::iter::once(greeting.as_str())
+        .chain(paragraphs.iter().map(String::as_str))
+        .chain(link)
+        .chain(std::iter::once(signature.as_str()));
+    let text = text_lines.collect::<Vec<_>>().join("\n\n") + "\n";
+    let escaped = |line: &str| format!("<p>{}</p>", escape_html(line));
+    let html = std::iter::once(escaped(&greeting))
+        .chain(paragraphs.iter().map(|p| escaped(p)))
+        .chain(link.map(|url| {
+            let url = escape_html(url);
+            format!("<p><a href=\"{url}\">{url}</a></p>")
+        }))
+        .chain(std::iter::once(escaped(&signature)))
         .collect::<String>();
     compose(from, to, subject, text, html)
 }

@@ -2,10 +2,13 @@
 //! and the JWKS that verifies the tokens.
 
 use crate::account::UserView;
+use crate::activity::Event;
 use crate::db::{self, User};
 use crate::domain::{Credentials, NewAccount, SignInRequest, SignUpRequest};
 use crate::error::IssuerError;
+use crate::links::Purpose;
 use crate::password::Verdict;
+use crate::recovery;
 use crate::sessions;
 use crate::state::Issuer;
 use actix_web::http::StatusCode;
@@ -29,10 +32,20 @@ pub struct AuthResponse {
     user: UserView,
 }
 
-/// Create an account; the new account is signed in.
+/// A new account that signs in once its address is verified (`REQUIRE_VERIFIED_EMAIL`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PendingAccount {
+    user: UserView,
+    #[schema(example = "Follow the link mailed to the address, then sign in")]
+    detail: &'static str,
+}
+
+/// Create an account and mail a link that verifies its address; the new account is signed in,
+/// unless the issuer requires a verified address (then 202, without a token).
 #[utoipa::path(post, path = "/signup", tag = "issuer", request_body = SignUpRequest,
     responses(
         (status = 201, description = "Account created and signed in", body = AuthResponse),
+        (status = 202, description = "Account created; it signs in once its address is verified (REQUIRE_VERIFIED_EMAIL)", body = PendingAccount),
         (status = 400, response = BadJson),
         (status = 409, description = "Email already registered", body = Problem, content_type = "application/problem+json"),
         (status = 413, response = TooLarge),
@@ -55,12 +68,31 @@ pub async fn signup(
         password_hash: issuer.hasher.hash(account.password).await?,
         created_at: database::now(),
         password_version: 0,
+        email_verified: false,
     };
+    let verification = recovery::link_message(
+        &issuer,
+        &user.id,
+        &user.name,
+        Purpose::VerifyEmail,
+        &user.email,
+    );
     let inserted = user.clone();
-    let inserted =
-        database::write(&issuer.pool, move |conn| db::insert_user(conn, &inserted)).await?;
+    let inserted = database::write(&issuer.pool, move |conn| {
+        db::insert_user(conn, &inserted, verification.as_ref().map(|(l, m)| (l, m)))
+    })
+    .await?;
     if !inserted {
         return Err(IssuerError::EmailTaken);
+    }
+    issuer
+        .record(&user.id, Event::SignUp, issuer.client(&request))
+        .await;
+    if issuer.require_verified_email {
+        return Ok(HttpResponse::Accepted().json(PendingAccount {
+            user: user.into(),
+            detail: "Follow the link mailed to the address, then sign in",
+        }));
     }
     authenticated(&issuer, &request, StatusCode::CREATED, user).await
 }
@@ -71,6 +103,7 @@ pub async fn signup(
         (status = 200, description = "Signed in", body = AuthResponse),
         (status = 400, response = BadJson),
         (status = 401, description = "Invalid email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The password is right but the address is not verified (REQUIRE_VERIFIED_EMAIL); a new link is mailed", body = Problem, content_type = "application/problem+json"),
         (status = 413, response = TooLarge),
         (status = 415, response = NotJson),
         (status = 422, response = InvalidField),
@@ -103,13 +136,41 @@ pub async fn signin(
             rehash(&issuer, &user, credentials).await;
             user
         }
-        _ => return Err(IssuerError::InvalidCredentials),
+        (Verdict::Wrong, Some(user)) => {
+            // Recorded after the answer: an unknown email, which records nothing, must take as
+            // long as a wrong password.
+            let client = issuer.client(&request);
+            actix_web::rt::spawn(async move {
+                issuer.record(&user.id, Event::SignInFailed, client).await;
+            });
+            return Err(IssuerError::InvalidCredentials);
+        }
+        (_, None) => return Err(IssuerError::InvalidCredentials),
     };
     issuer
         .account_throttle
         .clear(&issuer.pool, &user.email)
         .await;
-    authenticated(&issuer, &request, StatusCode::OK, user).await
+    if issuer.require_verified_email && !user.email_verified {
+        // The one who knows the password may have lost the first link: another goes out, within
+        // the address's allowance.
+        let to = user.email.clone();
+        if let Err(refused) =
+            recovery::mail_link(&issuer, &user, Purpose::VerifyEmail, &to, None, None).await?
+        {
+            log::info!(
+                "no verification link mailed for user {}: {refused:?}",
+                user.id
+            );
+        }
+        return Err(IssuerError::EmailNotVerified);
+    }
+    let id = user.id.clone();
+    let answer = authenticated(&issuer, &request, StatusCode::OK, user).await?;
+    issuer
+        .record(&id, Event::SignIn, issuer.client(&request))
+        .await;
+    Ok(answer)
 }
 
 /// Stores a stronger hash of a password that was just verified. A failure here costs the user
@@ -149,6 +210,7 @@ async fn authenticated(
         id: &user.id,
         email: &user.email,
         name: &user.name,
+        email_verified: user.email_verified,
         session: &session_id,
     };
     let issued = signer.encode(subject, now)?;

@@ -22,7 +22,16 @@ pub fn linger() -> TimeDelta {
     TimeDelta::seconds(shared::token::MAX_LEEWAY_SECONDS as i64)
 }
 
-/// A new session's row, with the client's user agent, shortened.
+/// The request's user agent, shortened: what a session and an event keep of the client.
+pub fn user_agent(request: &HttpRequest) -> Option<String> {
+    request
+        .headers()
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect())
+}
+
+/// A new session's row, with the client's user agent.
 pub fn new_session(
     request: &HttpRequest,
     id: String,
@@ -30,16 +39,11 @@ pub fn new_session(
     created_at: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> Session {
-    let user_agent = request
-        .headers()
-        .get(USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect());
     Session {
         id,
         user_id: user_id.to_owned(),
         created_at,
         expires_at,
-        user_agent,
+        user_agent: user_agent(request),
     }
 }

@@ -6,7 +6,7 @@ use crate::db::MIGRATIONS;
 use crate::error::SessionRequired;
 use crate::signed_in::require_session;
 use crate::state::Issuer;
-use crate::{account, feed, routes};
+use crate::{account, feed, recovery, routes};
 use actix_web::middleware::from_fn;
 use actix_web::web;
 use service::{BoundServer, StartupError};
@@ -17,6 +17,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     let signed_in = || from_fn(require_session);
     cfg.service(web::resource("/signup").route(web::post().to(routes::signup)))
         .service(web::resource("/signin").route(web::post().to(routes::signin)))
+        .service(web::resource("/password/forgot").route(web::post().to(recovery::forgot_password)))
+        .service(web::resource("/password/reset").route(web::post().to(recovery::reset_password)))
+        .service(web::resource("/email/verify").route(web::post().to(recovery::verify_email)))
         .service(
             web::resource("/signout")
                 .wrap(signed_in())
@@ -31,10 +34,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::delete().to(account::delete_account)),
                 )
                 .service(web::resource("/sessions").route(web::get().to(account::list_sessions)))
+                .service(web::resource("/activity").route(web::get().to(account::list_activity)))
                 .service(
                     web::resource("/sessions/{id}").route(web::delete().to(account::end_session)),
                 )
-                .service(web::resource("/password").route(web::put().to(account::change_password))),
+                .service(web::resource("/password").route(web::put().to(account::change_password)))
+                .service(web::resource("/email").route(web::put().to(account::change_email)))
+                .service(
+                    web::resource("/email/verification")
+                        .route(web::post().to(account::resend_verification)),
+                ),
         )
         .service(web::resource("/.well-known/jwks.json").route(web::get().to(routes::jwks)))
         .service(web::resource("/internal/session-ends").route(web::get().to(feed::session_ends)));
@@ -44,7 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[openapi(
     info(
         title = "issuer",
-        description = "Sign-up, sign-in, sessions and the account; mints the tokens tasks-api verifies."
+        description = "Sign-up, sign-in, sessions, the account and its recovery by mail; mints the tokens tasks-api verifies."
     ),
     paths(
         routes::signup,
@@ -53,8 +62,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         account::show,
         account::delete_account,
         account::list_sessions,
+        account::list_activity,
         account::end_session,
         account::change_password,
+        account::change_email,
+        account::resend_verification,
+        recovery::forgot_password,
+        recovery::reset_password,
+        recovery::verify_email,
         routes::jwks
     ),
     components(responses(SessionRequired))

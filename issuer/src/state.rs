@@ -1,12 +1,14 @@
 //! What every issuer handler shares: [`Issuer`], made once at start.
 
-use crate::config::Config;
-use crate::db::MIGRATIONS;
+use crate::activity::{Client, Event};
+use crate::config::{Config, LinkSettings};
+use crate::db::{self, MIGRATIONS};
 use crate::keys::KeyRing;
 use crate::outbox::Sender;
 use crate::password::Hasher;
 use crate::rate_limit::RateLimiter;
 use crate::throttle::AccountThrottle;
+use actix_web::HttpRequest;
 use database::Pool;
 use mail::Mailbox;
 use service::{Readiness, StartupError};
@@ -24,6 +26,10 @@ pub struct Issuer {
     pub session_feed_secret: Option<Secret>,
     /// Who the mail is from (`MAIL_FROM`).
     pub mail_from: Mailbox,
+    /// Where mailed links point, and how long they work.
+    pub links: LinkSettings,
+    /// `REQUIRE_VERIFIED_EMAIL`.
+    pub require_verified_email: bool,
     /// Who in this process learns of ended sessions before the answer goes out, if anyone.
     pub session_ends_listener: Option<Box<dyn SessionEndsListener>>,
 }
@@ -60,6 +66,8 @@ impl Issuer {
             account_throttle: config.account_throttle,
             session_feed_secret: config.session_feed_secret.clone(),
             mail_from: config.mail.from.clone(),
+            links: config.links.clone(),
+            require_verified_email: config.require_verified_email,
             session_ends_listener: None,
         };
         Ok((issuer, sender))
@@ -69,6 +77,33 @@ impl Issuer {
     pub async fn sessions_ended(&self) {
         if let Some(listener) = &self.session_ends_listener {
             listener.sessions_ended().await;
+        }
+    }
+
+    /// The client of `request`, as an event records it.
+    pub fn client(&self, request: &HttpRequest) -> Client {
+        Client {
+            user_agent: crate::sessions::user_agent(request),
+            ip: self
+                .rate_limiter
+                .client_address(request)
+                .map(|ip| ip.to_string()),
+        }
+    }
+
+    /// Records `event` in the activity of account `user_id`, if it still exists. A failure is
+    /// logged: what the event tells of has happened either way.
+    pub async fn record(&self, user_id: &str, event: Event, client: Client) {
+        let id = user_id.to_owned();
+        let recorded = database::write(&self.pool, move |conn| {
+            db::record_event(conn, &id, event, &client)
+        })
+        .await;
+        if let Err(e) = recorded {
+            log::warn!(
+                "event {} of user {user_id} not recorded: {e}",
+                event.as_str()
+            );
         }
     }
 

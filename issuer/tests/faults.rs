@@ -11,13 +11,15 @@ use test_support::{
 
 const SECRET: &str = "fault-test-secret-of-at-least-32-bytes!!";
 
-fn issuer(database_url: &str) -> Process {
+/// The issuer on `database_url`, its mail written to `mail_dir`.
+fn issuer(database_url: &str, mail_dir: &std::path::Path) -> Process {
     let mut command = Command::new(env!("CARGO_BIN_EXE_issuer"));
     command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("BETTER_AUTH_SECRET", SECRET)
         .env("DATABASE_URL", database_url)
+        .env("MAIL_DIR", mail_dir)
         .env("PORT", "0")
         .env("ARGON2_MEMORY_KIB", "1024")
         .env("ARGON2_ITERATIONS", "1")
@@ -40,7 +42,8 @@ fn a_stopped_database_gives_503_within_seconds_and_service_resumes_by_itself() {
     let Some(cluster) = PrivateCluster::start() else {
         return;
     };
-    let process = issuer(&cluster.url("issuer"));
+    let mail = tempfile::tempdir().unwrap();
+    let process = issuer(&cluster.url("issuer"), mail.path());
     let signup = runtime().block_on(async {
         Client::new()
             .post(process.url("/signup"))
@@ -71,7 +74,7 @@ fn a_stopped_database_gives_503_within_seconds_and_service_resumes_by_itself() {
 #[test]
 fn every_signup_answered_201_can_sign_in_after_a_sigkill_mid_burst() {
     let database = TestDatabase::new();
-    let process = issuer(&database.url);
+    let process = issuer(&database.url, &database.mail_dir());
     let (url, client) = (process.url("/signup"), Client::new());
     let acknowledged = kill_during_burst(process, 8, 100, move |n| {
         let email = format!("burst{n}@example.com");
@@ -87,7 +90,7 @@ fn every_signup_answered_201_can_sign_in_after_a_sigkill_mid_burst() {
         acknowledged.len()
     );
 
-    let restarted = issuer(&database.url);
+    let restarted = issuer(&database.url, &database.mail_dir());
     runtime().block_on(async {
         let client = Client::new();
         for email in &acknowledged {

@@ -169,7 +169,7 @@ fn logs_never_show_a_password_a_token_a_hash_or_the_secret() {
         .enable_all()
         .build()
         .unwrap();
-    let response: serde_json::Value = runtime.block_on(async {
+    let response = runtime.block_on(async {
         let client = reqwest::Client::new();
         let created: serde_json::Value = client
             .post(process.url("/signup"))
@@ -198,8 +198,29 @@ fn logs_never_show_a_password_a_token_a_hash_or_the_secret() {
             .send()
             .await
             .unwrap();
-        created
+        // The links: mailed to data/mail (the default MAIL_DIR), then used.
+        client
+            .post(process.url("/password/forgot"))
+            .json(&serde_json::json!({"email": "ada@example.com"}))
+            .send()
+            .await
+            .unwrap();
+        let secrets = mailed_secrets(&dir.path().join("data/mail"), 2).await;
+        for secret in &secrets {
+            let body =
+                serde_json::json!({"token": secret, "new_password": "another-long-password"});
+            for path in ["/password/reset", "/email/verify"] {
+                client
+                    .post(process.url(path))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+        (created, secrets)
     });
+    let (response, secrets) = response;
     std::thread::sleep(Duration::from_millis(300));
     let logs = process.logs();
     let token = response["token"].as_str().unwrap();
@@ -221,6 +242,42 @@ fn logs_never_show_a_password_a_token_a_hash_or_the_secret() {
         !logs.contains(signature),
         "part of the token appears in the logs"
     );
+    assert!(logs.contains("POST /password/reset 204"), "{logs}");
+    for secret in &secrets {
+        assert!(
+            !logs.contains(secret.as_str()),
+            "a link's secret appears in the logs"
+        );
+    }
+}
+
+/// The secrets of the links in the `.eml` files in `folder`, waiting for `count` of them.
+async fn mailed_secrets(folder: &std::path::Path, count: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let secrets: Vec<String> = std::fs::read_dir(folder)
+            .into_iter()
+            .flatten()
+            .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+            .filter_map(|message| {
+                let unfolded = message.replace("=\r\n", "").replace("=3D", "=");
+                let start = unfolded.find("/#")? + 2;
+                let link = &unfolded[start..];
+                let secret = &link[link.find('=')? + 1..];
+                Some(
+                    secret
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                        .collect(),
+                )
+            })
+            .collect();
+        if secrets.len() >= count || Instant::now() > deadline {
+            assert_eq!(secrets.len(), count, "the verification and reset links");
+            return secrets;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[test]

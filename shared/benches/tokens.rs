@@ -24,6 +24,7 @@ const SUBJECT: TokenSubject<'static> = TokenSubject {
     id: "0b8f3c4e-5d6a-4e7b-8c9d-0e1f2a3b4c5d",
     email: "ada@example.com",
     name: "Ada",
+    email_verified: true,
     session: "5f0c2d1e-3b4a-4c6d-8e9f-a0b1c2d3e4f5",
 };
 

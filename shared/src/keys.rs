@@ -231,6 +231,7 @@ mod tests {
                     id: "ada",
                     email: "ada@example.com",
                     name: "Ada",
+                    email_verified: true,
                     session: "s",
                 };
                 Signer::with_private_key(&settings, key)

@@ -12,6 +12,8 @@ pub struct TokenSubject<'a> {
     pub id: &'a str,
     pub email: &'a str,
     pub name: &'a str,
+    /// Whether the account's address is verified (`email_verified`).
+    pub email_verified: bool,
     /// The session the token belongs to (`sid`).
     pub session: &'a str,
 }
@@ -70,6 +72,7 @@ impl Signer {
             sub: subject.id.to_owned(),
             email: subject.email.to_owned(),
             name: subject.name.to_owned(),
+            email_verified: subject.email_verified,
             iat,
             exp,
             iss: self.issuer.clone(),

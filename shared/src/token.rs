@@ -212,6 +212,8 @@ pub struct Claims {
     pub sub: String,
     pub email: String,
     pub name: String,
+    /// Whether the issuer has seen a link mailed to `email` followed (OpenID Connect's claim).
+    pub email_verified: bool,
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
@@ -610,6 +612,7 @@ mod tests {
                     id: "user-1",
                     email: "a@b.co",
                     name: "A",
+                    email_verified: true,
                     session: "session-1",
                 },
                 Utc::now(),
@@ -711,6 +714,7 @@ mod tests {
             id: "u",
             email: "a@b.co",
             name: "A",
+            email_verified: true,
             session: "s",
         };
         let (a, b) = (

@@ -15,8 +15,10 @@ struct Issuer {
 }
 
 fn issuer_config(database: &TestDatabase, algorithm: &str) -> issuer::Config {
+    let mail_dir = database.mail_dir().display().to_string();
     issuer::Config::from_pairs([
         ("DATABASE_URL", database.url.as_str()),
+        ("MAIL_DIR", mail_dir.as_str()),
         ("JWT_ALGORITHM", algorithm),
         ("HOST", "127.0.0.1"),
         ("PORT", "0"),
@@ -149,8 +151,10 @@ async fn a_rotated_key_is_published_at_once_but_signs_only_later() {
 #[actix_web::test]
 async fn an_hs256_issuer_publishes_no_keys() {
     let database = TestDatabase::new();
+    let mail_dir = database.mail_dir().display().to_string();
     let config = issuer::Config::from_pairs([
         ("DATABASE_URL", database.url.as_str()),
+        ("MAIL_DIR", mail_dir.as_str()),
         (
             "BETTER_AUTH_SECRET",
             "integration-test-secret-of-at-least-32-bytes",

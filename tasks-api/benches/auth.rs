@@ -22,6 +22,7 @@ fn auth_path(c: &mut Criterion) {
         id: "4b1c6a62-6a52-4d8e-9d1e-0a4e7f0f3a11",
         email: "ada@example.com",
         name: "Ada",
+        email_verified: true,
         session: "5f0c2d1e-3b4a-4c6d-8e9f-a0b1c2d3e4f5",
     };
     let secret = settings.secret.as_ref().unwrap();

@@ -397,6 +397,7 @@ mod tests {
             id: "ada",
             email: "ada@example.com",
             name: "Ada",
+            email_verified: true,
             session: "ada-session",
         };
         Signer::with_private_key(&settings, key)

@@ -29,6 +29,7 @@ pub fn hs256_token(secret: &str, user_id: &str, session: &str) -> String {
         id: user_id,
         email: "someone@example.com",
         name: "Someone",
+        email_verified: true,
         session,
     };
     Signer::with_secret(

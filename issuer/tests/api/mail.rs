@@ -4,7 +4,6 @@
 
 use crate::helpers::*;
 use serde_json::{Value, json};
-use std::path::Path;
 use std::time::{Duration, Instant};
 use test_support::{SmtpMode, SmtpServer, TestDatabase};
 
@@ -34,39 +33,6 @@ async fn delete_account(app: &TestApp, token: &str) -> u16 {
         .as_u16()
 }
 
-/// The `.eml` files in `folder`, waiting up to `within` for `count` of them.
-async fn mail_files(folder: &Path, count: usize, within: Duration) -> Vec<String> {
-    let deadline = Instant::now() + within;
-    loop {
-        let mut files: Vec<_> = std::fs::read_dir(folder)
-            .into_iter()
-            .flatten()
-            .map(|entry| entry.unwrap().path())
-            .filter(|path| path.extension().is_some_and(|e| e == "eml"))
-            .collect();
-        if files.len() >= count || Instant::now() > deadline {
-            files.sort();
-            return files
-                .iter()
-                .map(|path| std::fs::read_to_string(path).unwrap())
-                .collect();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Rows left in the outbox.
-fn outbox_rows(database: &TestDatabase) -> i64 {
-    use diesel::prelude::*;
-    let url = database::DatabaseUrl::parse(&database.url).unwrap();
-    let pool = database::connect(&url, &issuer::db::MIGRATIONS, &Default::default()).unwrap();
-    let mut conn = pool.get().unwrap();
-    issuer::outbox::outbox::table
-        .count()
-        .get_result(&mut *conn)
-        .unwrap()
-}
-
 #[actix_rt::test]
 async fn a_password_change_mails_a_notice_to_the_account_and_a_refused_one_mails_nothing() {
     let app = spawn_app().await;
@@ -74,27 +40,31 @@ async fn a_password_change_mails_a_notice_to_the_account_and_a_refused_one_mails
     assert_eq!(change_password(&app, &token, "not the password").await, 403);
     assert_eq!(change_password(&app, &token, PASSWORD).await, 204);
 
-    let mail = mail_files(&app.database.mail_dir(), 1, Duration::from_secs(10)).await;
+    let mail = app
+        .mail_with_subject(
+            "Your Tasks password was changed",
+            1,
+            Duration::from_secs(10),
+        )
+        .await;
     assert_eq!(
         mail.len(),
         1,
         "one notice, for the change that was made: {mail:?}"
     );
     assert!(mail[0].contains("To: ada@example.com\r\n"), "{}", mail[0]);
-    assert!(mail[0].contains("Subject: Your Tasks password was changed\r\n"));
     assert!(
         !mail[0].contains(NEW_PASSWORD) && !mail[0].contains(PASSWORD),
         "a notice never holds a password"
     );
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(
-        mail_files(&app.database.mail_dir(), 2, Duration::ZERO)
-            .await
-            .len(),
-        1
+        app.mail(3, Duration::ZERO).await.len(),
+        2,
+        "the sign-up's verification link and the one notice"
     );
     assert_eq!(
-        outbox_rows(&app.database),
+        app.outbox_rows(),
         0,
         "a delivered message leaves the outbox"
     );
@@ -106,10 +76,11 @@ async fn deleting_the_account_mails_a_notice_to_its_address() {
     let token = ada(&app).await;
     assert_eq!(delete_account(&app, &token).await, 204);
 
-    let mail = mail_files(&app.database.mail_dir(), 1, Duration::from_secs(10)).await;
+    let mail = app
+        .mail_with_subject("Your Tasks account was deleted", 1, Duration::from_secs(10))
+        .await;
     assert_eq!(mail.len(), 1);
     assert!(mail[0].contains("To: ada@example.com\r\n"));
-    assert!(mail[0].contains("Subject: Your Tasks account was deleted\r\n"));
 }
 
 #[actix_rt::test]
@@ -126,15 +97,22 @@ async fn with_smtp_url_the_notice_goes_to_the_mail_server_from_mail_from() {
     let token = ada(&app).await;
     assert_eq!(change_password(&app, &token, PASSWORD).await, 204);
 
-    let received = server.wait_for(1, Duration::from_secs(10)).await;
-    assert_eq!(received.len(), 1);
-    assert_eq!(received[0].mail_from, "tasks@example.org");
-    assert_eq!(received[0].rcpt_tos, ["ada@example.com"]);
-    assert!(
-        received[0]
-            .message
-            .contains("From: Tasks <tasks@example.org>\r\n")
-    );
+    // The sign-up's verification link, then the notice.
+    let received = server.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(received.len(), 2);
+    for message in &received {
+        assert_eq!(message.mail_from, "tasks@example.org");
+        assert_eq!(message.rcpt_tos, ["ada@example.com"]);
+        assert!(
+            message
+                .message
+                .contains("From: Tasks <tasks@example.org>\r\n")
+        );
+    }
+    assert!(received.iter().any(|m| {
+        m.message
+            .contains("Subject: Your Tasks password was changed\r\n")
+    }));
     assert!(
         mail_files(&app.database.mail_dir(), 1, Duration::ZERO)
             .await
@@ -159,19 +137,10 @@ async fn while_the_mail_server_is_down_the_answer_waits_for_nothing_and_the_outb
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
-        outbox_rows(&app.database),
-        1,
-        "the undelivered notice is kept"
+        app.outbox_rows(),
+        2,
+        "the undelivered verification link and notice are kept"
     );
-}
-
-/// A port nothing listens on: a mail server that is down.
-fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[actix_rt::test]
@@ -182,7 +151,7 @@ async fn what_waited_for_a_server_that_was_down_is_delivered_once_when_it_comes_
     let token = ada(&app).await;
     assert_eq!(change_password(&app, &token, PASSWORD).await, 204);
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(outbox_rows(&app.database), 1);
+    assert_eq!(app.outbox_rows(), 2, "the verification link and the notice");
 
     // The server comes up, and two more issuers start on the same database (a restart, or
     // replicas): however many look at the outbox, the message goes out once.
@@ -192,12 +161,12 @@ async fn what_waited_for_a_server_that_was_down_is_delivered_once_when_it_comes_
     for _ in 0..2 {
         start(&app.database, &[("SMTP_URL", &url)]).await;
     }
-    let received = server.wait_for(1, Duration::from_secs(20)).await;
-    assert_eq!(received.len(), 1, "delivered after the server came up");
-    assert_eq!(received[0].rcpt_tos, ["ada@example.com"]);
+    let received = server.wait_for(2, Duration::from_secs(20)).await;
+    assert_eq!(received.len(), 2, "delivered after the server came up");
+    assert!(received.iter().all(|m| m.rcpt_tos == ["ada@example.com"]));
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(server.received().len(), 1, "delivered once");
-    assert_eq!(outbox_rows(&app.database), 0);
+    assert_eq!(server.received().len(), 2, "each delivered once");
+    assert_eq!(app.outbox_rows(), 0);
 }
 
 #[actix_rt::test]
@@ -214,9 +183,9 @@ async fn a_mail_server_that_refuses_the_address_for_good_is_not_asked_again() {
         .to_owned();
     assert_eq!(change_password(&app, &token, PASSWORD).await, 204);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while outbox_rows(&app.database) > 0 && Instant::now() < deadline {
+    while app.outbox_rows() > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(outbox_rows(&app.database), 0, "a 550 is given up at once");
+    assert_eq!(app.outbox_rows(), 0, "a 550 is given up at once");
     assert!(server.received().is_empty());
 }

@@ -30,9 +30,23 @@ async fn the_openapi_document_describes_every_route() {
         .await
         .unwrap();
     assert!(document["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/signup", "/signin", "/health", "/ready"] {
+    for path in [
+        "/signup",
+        "/signin",
+        "/health",
+        "/ready",
+        "/password/forgot",
+        "/password/reset",
+        "/email/verify",
+        "/account/email",
+        "/account/email/verification",
+    ] {
         assert!(document["paths"][path].is_object(), "{path} missing");
     }
+    assert!(
+        document["components"]["schemas"]["UserView"]["properties"]["email_verified"].is_object(),
+        "the account shows whether its address is verified"
+    );
     let signin = &document["paths"]["/signin"]["post"]["responses"];
     for status in ["200", "400", "401", "413", "415", "422", "429", "503"] {
         assert!(signin[status].is_object(), "/signin {status} missing");

@@ -6,49 +6,6 @@ use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
 impl TestApp {
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Response {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.address));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        request.send().await.unwrap()
-    }
-
-    /// A fresh sign-in's token for `email`.
-    async fn session(&self, email: &str) -> String {
-        let response = self.signin(email, PASSWORD).await;
-        assert_eq!(response.status().as_u16(), 200);
-        response.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    /// Whether `token`'s session is still live here: `GET /account` answers 200 rather than 401.
-    async fn live(&self, token: &str) -> bool {
-        match self
-            .call(Method::GET, "/account", Some(token), None)
-            .await
-            .status()
-            .as_u16()
-        {
-            200 => true,
-            401 => false,
-            other => panic!("GET /account answered {other}"),
-        }
-    }
-
     async fn sessions(&self, token: &str) -> Vec<Value> {
         let response = self
             .call(Method::GET, "/account/sessions", Some(token), None)

@@ -209,6 +209,7 @@ impl System {
             .env("BETTER_AUTH_SECRET", SECRET)
             .env("ISSUER_DATABASE_URL", &issuer_db.url)
             .env("TASKS_DATABASE_URL", &tasks_db.url)
+            .env("MAIL_DIR", issuer_db.mail_dir())
             .envs(issuer_settings());
         let process = Process::start(command);
         let url = process.url("");

@@ -1,0 +1,3 @@
+DROP TABLE mail_allowance;
+DROP TABLE account_links;
+ALTER TABLE users DROP COLUMN email_verified;

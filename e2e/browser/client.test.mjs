@@ -10,7 +10,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,14 +28,17 @@ const PAGE_POLICY =
 
 let base;
 let standalone;
+/** Where the service's mail can be read: the standalone's folder, or MAIL_DIR for a deployment. */
+let mailDir = process.env.MAIL_DIR;
 let browser;
 const problems = [];
 
 /** The standalone binary on a free port, in a folder of its own, with cheap hashes. */
 async function startStandalone() {
   const binary = process.env.STANDALONE_BIN || join(root, "target/debug/standalone");
+  const cwd = mkdtempSync(join(tmpdir(), "client-"));
   const child = spawn(binary, [], {
-    cwd: mkdtempSync(join(tmpdir(), "client-")),
+    cwd,
     env: {
       PATH: process.env.PATH,
       PORT: "0",
@@ -57,7 +60,8 @@ async function startStandalone() {
     });
     child.on("exit", (code) => reject(new Error(`standalone exited with ${code}:\n${logs}`)));
   });
-  return { child, url };
+  // Its mail, as .eml files: the standalone process's default MAIL_DIR, under its folder.
+  return { child, url, mailDir: join(cwd, "data/mail") };
 }
 
 before(async () => {
@@ -66,6 +70,7 @@ before(async () => {
   } else {
     standalone = await startStandalone();
     base = standalone.url;
+    mailDir = standalone.mailDir;
   }
   mkdirSync(screenshots, { recursive: true });
   browser = await chromium.launch({
@@ -146,6 +151,31 @@ async function addTask(page, title, description) {
 
 const taskTitles = (page) => page.locator(".tasks .task-main label").allTextContents();
 const token = (page) => page.evaluate(() => JSON.parse(sessionStorage.getItem("tasks.session")).token);
+
+/**
+ * The secret of the newest link to `page` ("reset-password", "verify-email") mailed to `address`,
+ * waiting for the `count`-th such message: read from the .eml files, through the text part's
+ * quoted-printable encoding.
+ */
+async function mailedSecret(address, page, count = 1) {
+  const pattern = new RegExp(`#${page}=([A-Za-z0-9_-]{43})`);
+  for (let waited = 0; waited < 10000; waited += 100) {
+    const found = readdirSync(mailDir, { withFileTypes: true })
+      .filter((entry) => entry.name.endsWith(".eml"))
+      .map((entry) => join(mailDir, entry.name))
+      .map((path) => ({ modified: statSync(path).mtimeMs, text: readFileSync(path, "utf8").replace(/=\r\n/g, "").replace(/=3D/g, "=") }))
+      .filter(({ text }) => text.includes(`To: ${address}\r\n`) && pattern.test(text))
+      .sort((a, b) => a.modified - b.modified);
+    if (found.length >= count) return found.at(-1).text.match(pattern)[1];
+    await new Promise((wait) => setTimeout(wait, 100));
+  }
+  throw new Error(`no ${count} ${page} link(s) mailed to ${address}`);
+}
+
+/** Tests that read the service's mail run where it can be read. */
+const needsMail = () => ({
+  skip: process.env.BASE_URL && !mailDir ? "no MAIL_DIR to read this deployment's mail from" : false,
+});
 
 /** axe-core in the page: no serious or critical violation. */
 async function accessible(page, what) {
@@ -417,6 +447,83 @@ test("the keyboard alone: sign in, add, toggle, with focus where the next step i
   await page.keyboard.press("Space");
   await page.locator(".task.done").waitFor();
   await shoot(page, "tasks");
+  await page.context().close();
+});
+
+test("a forgotten password: the mailed link sets a new one, out of the address bar, once", needsMail(), async () => {
+  const address = email("gus");
+  const before = await open();
+  await signUp(before, "Gus", address);
+
+  const page = await open();
+  await page.getByRole("link", { name: "Forgot your password?" }).click();
+  await page.getByRole("heading", { level: 1, name: "Forgot your password?" }).waitFor();
+  await accessible(page, "the forgot-password page");
+  await page.getByLabel("Email").fill(address);
+  await submit(page, "Send the link");
+  await page.getByText(/a link to reset its password is on its way/).waitFor();
+  await shoot(page, "forgot");
+
+  const secret = await mailedSecret(address, "reset-password");
+  await page.goto(`${base}/#reset-password=${secret}`);
+  await page.getByRole("heading", { level: 1, name: "Choose a new password" }).waitFor();
+  assert.ok(!page.url().includes(secret), `the secret left the address bar: ${page.url()}`);
+  await accessible(page, "the reset page");
+  await shoot(page, "reset");
+  await page.getByLabel("New password").fill("short");
+  await submit(page, "Set the new password");
+  await page.getByText(/New password must be at least 8 characters/).waitFor();
+  await page.getByLabel("New password").fill("a brand new passphrase");
+  await submit(page, "Set the new password");
+  await page.getByText("Your password has been reset, and every session signed out.").waitFor();
+
+  // The session from before the reset has ended; the new password signs in; the link is spent.
+  await before.reload();
+  await before.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+  await signIn(page, address, "a brand new passphrase");
+  await page.getByRole("heading", { level: 1, name: "Hello, Gus" }).waitFor();
+  await page.goto(`${base}/#reset-password=${secret}`);
+  await page.getByLabel("New password").fill("yet another passphrase");
+  await submit(page, "Set the new password");
+  await page.getByText(/This link is invalid, used or expired/).waitFor();
+  for (const p of [before, page]) await p.context().close();
+});
+
+test("an unconfirmed address: a banner until the mailed link is followed; an email change", needsMail(), async () => {
+  const address = email("hal");
+  const page = await open();
+  await signUp(page, "Hal", address);
+  const banner = page.getByRole("region", { name: "Address confirmation" });
+  await banner.getByText(`follow the link we mailed to ${address}`).waitFor();
+  await accessible(page, "the tasks page with the banner");
+  await shoot(page, "banner");
+  await banner.getByRole("button", { name: "Send the link again" }).click();
+  await banner.getByText(`A new link is on its way to ${address}.`).waitFor();
+
+  await page.goto(`${base}/#verify-email=${await mailedSecret(address, "verify-email", 2)}`);
+  await page.getByText("Your email address is confirmed.").waitFor();
+  assert.ok(!page.url().includes("verify-email="), page.url());
+  await banner.waitFor({ state: "hidden" });
+
+  await page.getByRole("link", { name: "Go to your account" }).click();
+  await page.getByText(`${address} (confirmed)`).waitFor();
+  await page.locator(".events").getByText("Email address confirmed").waitFor();
+  const moved = email("hal-new");
+  await page.getByLabel("New email address").fill(moved);
+  await page.getByLabel("Password (to confirm)").fill("not the password");
+  await submit(page, "Change email");
+  await page.getByText("The password is wrong.").waitFor();
+  await page.getByLabel("Password (to confirm)").fill(PASSWORD);
+  await submit(page, "Change email");
+  await page.getByText(`We mailed a link to ${moved}.`).waitFor();
+  await accessible(page, "the account page");
+  await shoot(page, "account");
+
+  await page.goto(`${base}/#verify-email=${await mailedSecret(moved, "verify-email")}`);
+  await page.getByText("Your email address is confirmed.").waitFor();
+  await page.getByRole("link", { name: "Go to your account" }).click();
+  await page.getByText(`${moved} (confirmed)`).waitFor();
+  await page.locator(".events").getByText("Email address changed").waitFor();
   await page.context().close();
 });
 

@@ -1,5 +1,6 @@
-// The account page: who is signed in, their sessions (end one, or all the others), a password
-// change, and deleting the account after a confirmation.
+// The account page: who is signed in and their address (changed by a mailed link), their
+// sessions (end one, or all the others), the recent security activity, a password change, and
+// deleting the account after a confirmation.
 
 import { api, session } from "./api.js";
 import { alertBox, announce, busy, field, h, showProblem, waitText } from "./dom.js";
@@ -15,9 +16,88 @@ function passwordMessages(name, what) {
   };
 }
 
+/** An event of the activity, as a person reads it. */
+const EVENTS = {
+  signup: "Account created",
+  signin: "Signed in",
+  signin_failed: "A sign-in with a wrong password",
+  signout: "Signed out",
+  session_ended: "A session was signed out from here",
+  password_changed: "Password changed",
+  password_reset: "Password reset with a mailed link",
+  email_verified: "Email address confirmed",
+  email_changed: "Email address changed",
+  account_deleted: "Account deleted",
+};
+
 export function accountPage(main) {
   document.title = "Account · Tasks";
   const { user } = session.get();
+  const who = h("p", {}, user.name);
+  const address = h("p", { class: "hint" });
+  const showAddress = (u) => {
+    address.textContent = `${u.email} (${u.email_verified ? "confirmed" : "not confirmed yet"})`;
+  };
+  showAddress(user);
+
+  // The address, changed by a link mailed to the new one.
+  const newEmail = field("New email address", { type: "email", name: "new_email", autocomplete: "email", required: true }, "We mail a link to it; the address changes when you follow the link.");
+  const emailPassword = field("Password (to confirm)", { type: "password", autocomplete: "current-password", required: true });
+  const emailAlert = alertBox();
+  const emailDone = h("p", { class: "notice", role: "status", hidden: true });
+  const changeEmail = h("button", { type: "submit" }, "Change email");
+  const emailForm = h("form", { novalidate: true, class: "card", "aria-labelledby": "email-heading" }, h("h2", { id: "email-heading" }, "Change your email address"), emailAlert.box, emailDone, newEmail.row, emailPassword.row, changeEmail);
+  emailForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    [newEmail, emailPassword].forEach((f) => f.showError(""));
+    emailAlert.show("");
+    emailDone.hidden = true;
+    try {
+      await busy(changeEmail, "Sending…", () => api.changeEmail({ new_email: newEmail.input.value, password: emailPassword.input.value }));
+      emailDone.textContent = `We mailed a link to ${newEmail.input.value.trim()}. Your address changes when you follow it.`;
+      emailDone.hidden = false;
+      emailPassword.input.value = "";
+    } catch (error) {
+      showProblem(error, {
+        fields: { new_email: newEmail, password: emailPassword },
+        alert: emailAlert,
+        messages: { ...passwordMessages("password", "password"), 409: ["new_email", "Another account has this address."] },
+      });
+    }
+  });
+
+  // The recent security activity.
+  const activityAlert = alertBox();
+  const eventList = h("ul", { class: "events", "aria-labelledby": "activity-heading" });
+  async function loadActivity() {
+    try {
+      const { data } = await api.activity();
+      eventList.replaceChildren(
+        ...data.map((e) =>
+          h(
+            "li",
+            { class: "event" },
+            h("p", {}, h("strong", {}, EVENTS[e.event] || e.event)),
+            h("p", { class: "hint" }, [when(e.at), e.user_agent || "an unknown device", e.ip].filter(Boolean).join(" · ")),
+          ),
+        ),
+      );
+    } catch (error) {
+      activityAlert.show(`Your activity could not be loaded: ${error.message}`);
+    }
+  }
+
+  async function loadAccount() {
+    try {
+      const { data } = await api.account();
+      session.setUser(data);
+      who.textContent = data.name;
+      showAddress(data);
+      window.dispatchEvent(new CustomEvent("account-changed"));
+    } catch {
+      // What the sign-in said stays shown.
+    }
+  }
 
   // Sessions.
   const sessionsAlert = alertBox();
@@ -91,7 +171,7 @@ export function accountPage(main) {
       current.input.value = "";
       fresh.input.value = "";
       announce("Your password has changed, and your other sessions have ended.");
-      await loadSessions();
+      await Promise.all([loadSessions(), loadActivity()]);
       current.input.focus();
     } catch (error) {
       showProblem(error, {
@@ -148,10 +228,12 @@ export function accountPage(main) {
 
   main.replaceChildren(
     h("h1", { tabindex: "-1" }, "Your account"),
-    h("section", { class: "card", "aria-labelledby": "who-heading" }, h("h2", { id: "who-heading" }, "Signed in as"), h("p", {}, user.name), h("p", { class: "hint" }, user.email)),
+    h("section", { class: "card", "aria-labelledby": "who-heading" }, h("h2", { id: "who-heading" }, "Signed in as"), who, address),
     h("section", { class: "card", "aria-labelledby": "sessions-heading" }, sessionsHeading, sessionsAlert.box, sessionsStatus, sessionList, endOthers),
     passwordForm,
+    emailForm,
+    h("section", { class: "card", "aria-labelledby": "activity-heading" }, h("h2", { id: "activity-heading" }, "Recent security activity"), activityAlert.box, eventList),
     h("section", { class: "card", "aria-labelledby": "danger-heading" }, h("h2", { id: "danger-heading" }, "Delete your account"), h("p", {}, "Deletes your account and all of its tasks."), openDelete, dialog),
   );
-  return loadSessions();
+  return Promise.all([loadAccount(), loadSessions(), loadActivity()]);
 }

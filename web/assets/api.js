@@ -15,6 +15,11 @@ export const session = {
   set(token, user) {
     sessionStorage.setItem(KEY, JSON.stringify({ token, user }));
   },
+  /** The signed-in user as the issuer says it now (after an address is verified or changed). */
+  setUser(user) {
+    const current = this.get();
+    if (current) this.set(current.token, user);
+  },
   clear() {
     sessionStorage.removeItem(KEY);
   },
@@ -83,6 +88,13 @@ export const api = {
   endSession: (id) => call("DELETE", `/account/sessions/${encodeURIComponent(id)}`),
   changePassword: (fields) => call("PUT", "/account/password", { body: fields }),
   deleteAccount: (password) => call("DELETE", "/account", { body: { password } }),
+  activity: () => call("GET", "/account/activity"),
+  changeEmail: (fields) => call("PUT", "/account/email", { body: fields }),
+  resendVerification: () => call("POST", "/account/email/verification"),
+  forgotPassword: (email) => call("POST", "/password/forgot", { body: { email }, auth: false }),
+  resetPassword: (token, newPassword) =>
+    call("POST", "/password/reset", { body: { token, new_password: newPassword }, auth: false }),
+  verifyEmail: (token) => call("POST", "/email/verify", { body: { token }, auth: false }),
   listTasks: ({ completed, limit, offset }) => {
     const query = new URLSearchParams({ limit, offset });
     if (completed !== undefined) query.set("completed", completed);

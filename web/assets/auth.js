@@ -6,6 +6,7 @@ import { limits } from "./limits.js";
 
 function authForm({ title, intro, fields, submitLabel, busyLabel, submit, messages, footer }) {
   const alert = alertBox();
+  const waiting = h("p", { class: "notice", role: "status", hidden: true });
   const button = h("button", { type: "submit" }, submitLabel);
   const form = h("form", { novalidate: true, class: "card" }, alert.box, Object.values(fields).map((f) => f.row), button);
   form.addEventListener("submit", async (event) => {
@@ -15,13 +16,19 @@ function authForm({ title, intro, fields, submitLabel, busyLabel, submit, messag
     const values = Object.fromEntries(Object.entries(fields).map(([name, f]) => [name, f.input.value]));
     try {
       const { data } = await busy(button, busyLabel, () => submit(values));
+      if (!data.token) {
+        // The service signs an account in only once its address is confirmed.
+        waiting.textContent = `Your account is made. Follow the link we mailed to ${data.user.email}, then sign in.`;
+        waiting.hidden = false;
+        return;
+      }
       session.set(data.token, data.user);
       location.hash = "#/tasks";
     } catch (error) {
       showProblem(error, { fields, alert, messages });
     }
   });
-  return h("section", { class: "narrow" }, h("h1", { tabindex: "-1" }, title), intro, form, footer);
+  return h("section", { class: "narrow" }, h("h1", { tabindex: "-1" }, title), intro, waiting, form, footer);
 }
 
 export function signIn(main, reason) {
@@ -38,7 +45,13 @@ export function signIn(main, reason) {
       submitLabel: "Sign in",
       busyLabel: "Signing in…",
       submit: api.signIn,
-      footer: h("p", {}, "No account yet? ", h("a", { href: "#/signup" }, "Create one")),
+      messages: {
+        403: ["email", "This address is not confirmed yet. We mailed it a new link: follow it, then sign in."],
+      },
+      footer: [
+        h("p", {}, h("a", { href: "#/forgot" }, "Forgot your password?")),
+        h("p", {}, "No account yet? ", h("a", { href: "#/signup" }, "Create one")),
+      ],
     }),
   );
 }

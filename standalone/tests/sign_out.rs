@@ -112,6 +112,59 @@ async fn eddsa_signed_out_sessions_are_refused_by_every_replica_within_two_secon
     signed_out_sessions_are_refused_within_two_seconds(Algorithm::EdDsa).await;
 }
 
+/// The secret of the reset link in the issuer's mail, waiting for it to be written.
+async fn reset_secret(mail_dir: &std::path::Path) -> String {
+    let started = Instant::now();
+    loop {
+        let found = std::fs::read_dir(mail_dir)
+            .into_iter()
+            .flatten()
+            .find_map(|entry| {
+                let message = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+                let unfolded = message.replace("=\r\n", "").replace("=3D", "=");
+                let start = unfolded.find("#reset-password=")? + "#reset-password=".len();
+                Some(unfolded[start..start + 43].to_owned())
+            });
+        if let Some(secret) = found {
+            return secret;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no reset link mailed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[actix_web::test]
+async fn a_password_reset_ends_every_session_at_every_replica_within_two_seconds() {
+    let setup = replicated(Algorithm::Hs256).await;
+    let forgot = post(
+        &format!("{}/password/forgot", setup.issuer),
+        None,
+        json!({"email": "ada@example.com"}),
+    )
+    .await;
+    assert_eq!(forgot.status(), StatusCode::ACCEPTED);
+    let secret = reset_secret(&setup._databases.0.mail_dir()).await;
+    let reset_at = Instant::now();
+    let reset = post(
+        &format!("{}/password/reset", setup.issuer),
+        None,
+        json!({"token": secret, "new_password": "a brand new passphrase"}),
+    )
+    .await;
+    assert_eq!(reset.status(), StatusCode::NO_CONTENT);
+    for replica in &setup.replicas {
+        refused_by(replica, &setup.user, &setup.kept).await;
+    }
+    let took = reset_at.elapsed();
+    assert!(
+        took < Duration::from_secs(2),
+        "refused by both after {took:?}"
+    );
+}
+
 #[actix_web::test]
 async fn a_replica_started_after_a_sign_out_refuses_the_ended_session_too() {
     let setup = replicated(Algorithm::Hs256).await;

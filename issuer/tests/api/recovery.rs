@@ -230,6 +230,42 @@ async fn a_flood_of_forgot_for_one_address_mails_a_few_links() {
 }
 
 #[actix_rt::test]
+async fn the_routes_that_mail_or_try_a_link_share_sign_ins_limit_per_address() {
+    let app = spawn_app_with(&[("RATE_LIMIT_PER_MINUTE", "1"), ("RATE_LIMIT_BURST", "2")]).await;
+    let token = ada(&app).await;
+    // The sign-up took one of the two; "forgot" takes the other.
+    assert_eq!(app.forgot("ada@example.com").await.status().as_u16(), 202);
+    let secret = "A".repeat(43);
+    for limited in [
+        app.forgot("ada@example.com").await,
+        app.reset(&secret, NEW_PASSWORD).await,
+        app.verify(&secret).await,
+        app.call(
+            Method::POST,
+            "/account/email/verification",
+            Some(&token),
+            None,
+        )
+        .await,
+        app.call(
+            Method::PUT,
+            "/account/email",
+            Some(&token),
+            Some(json!({"new_email": "ada@example.org", "password": PASSWORD})),
+        )
+        .await,
+    ] {
+        assert_eq!(limited.status().as_u16(), 429, "{}", limited.url());
+        assert!(limited.headers().contains_key("retry-after"));
+    }
+    assert_eq!(
+        app.signin_status("ada@example.com", PASSWORD).await,
+        429,
+        "counted with sign-in"
+    );
+}
+
+#[actix_rt::test]
 async fn what_is_not_a_link_is_a_400_and_a_bad_new_password_a_422() {
     let app = spawn_app().await;
     for token in ["", "short", &"x".repeat(43), &"é".repeat(43)] {

@@ -210,6 +210,30 @@ test("the page is served under its own strict policy, and an unknown file is a 4
   assert.doesNotMatch(await escape.text(), /\[package\]|\[workspace\]/);
 });
 
+test(
+  "/docs shows Swagger UI, from the binary's own files, listing every operation of both services",
+  { skip: process.env.BASE_URL ? "the proxy does not route /docs (each service serves its own)" : false },
+  async () => {
+    const document = await (await fetch(`${base}/openapi.json`)).json();
+    const methods = ["get", "put", "post", "delete", "patch"];
+    const operations = Object.values(document.paths).flatMap((item) => methods.filter((m) => item[m]));
+    assert.ok(operations.length >= 20, `${operations.length} operations`);
+    const page = await open();
+    const outside = [];
+    page.on("request", (request) => {
+      if (!request.url().startsWith(base)) outside.push(request.url());
+    });
+    await page.goto(`${base}/docs`);
+    await page.locator(".opblock").first().waitFor();
+    assert.equal(await page.locator(".opblock").count(), operations.length, "one block per operation");
+    for (const path of ["/signin", "/api/{user_id}/tasks", "/account/activity"]) {
+      await page.locator(`.opblock-summary-path[data-path="${path}"]`).first().waitFor();
+    }
+    assert.deepEqual(outside, [], "nothing is fetched from elsewhere");
+    await page.context().close();
+  },
+);
+
 test("two people side by side: each sees only their own tasks, through every change", async () => {
   const ada = await open();
   const bob = await open();
@@ -288,9 +312,16 @@ test("sign-up and sign-in errors are shown where they belong, and what was typed
   await page.getByText("An account with this email already exists").waitFor();
   assert.equal(await page.evaluate(() => document.activeElement.type), "email", "focus on the field at fault");
 
-  // A wrong password, then too many of them: a 429 that says when to try again.
+  // A wrong password, then too many of them: a 429 that says when to try again. The message
+  // quotes the request's id, as the answer's X-Request-Id gave it, for a report to quote.
+  const refused = page.waitForResponse((r) => r.url().endsWith("/signin"));
   await signIn(page, taken, "wrong password!");
-  await page.getByRole("alert").filter({ hasText: "Invalid email or password" }).waitFor();
+  const requestId = (await refused).headers()["x-request-id"];
+  assert.match(requestId ?? "", /^[0-9A-Za-z._-]{1,64}$/, "the answer carries its request's id");
+  await page
+    .getByRole("alert")
+    .filter({ hasText: `Invalid email or password (reference: ${requestId})` })
+    .waitFor();
   assert.equal(await page.getByLabel("Email").inputValue(), taken, "kept");
   for (let attempt = 0; attempt < 8; attempt++) {
     await page.getByRole("button", { name: "Sign in", exact: true }).click();

@@ -287,6 +287,10 @@ async fn proxy(api: &Api, r: &mut Report) {
         )
         .map(|_| ()),
     );
+    r.record(
+        "the proxy's own answer carries its request id, in the header and the problem",
+        request_id(&reply),
+    );
     let proxied = api
         .send(Method::GET, "/api/e2e-probe/tasks", None, Body::Empty)
         .await;
@@ -294,6 +298,37 @@ async fn proxy(api: &Api, r: &mut Report) {
         "security headers on proxied answers",
         proxied.and_then(|reply| security_headers(&reply)),
     );
+    // A client's id that could forge a log line is never the request's.
+    let forged = "forged id\tlevel=INFO";
+    r.record(
+        "a proxied answer carries its request id, never one a client forged",
+        api.send_with_request_id("/api/e2e-probe/tasks", forged)
+            .await
+            .and_then(|reply| request_id(&reply))
+            .and_then(|id| match id == forged {
+                true => Err("the forged id came back".into()),
+                false => Ok(()),
+            }),
+    );
+}
+
+/// The answer's `X-Request-Id`: there, short and plain, and its problem's `request_id` too.
+fn request_id(reply: &Reply) -> Outcome<String> {
+    let id = reply.header("x-request-id").ok_or("no X-Request-Id")?;
+    let plain = id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if id.is_empty() || id.len() > 64 || !plain {
+        return Err(format!("X-Request-Id {id:?} is not short and plain"));
+    }
+    let problem: Value =
+        serde_json::from_str(&reply.text).map_err(|e| format!("the body is not JSON: {e}"))?;
+    match problem["request_id"].as_str() {
+        Some(in_body) if in_body == id => Ok(id.to_owned()),
+        other => Err(format!(
+            "request_id {other:?} in the body, {id} in the header"
+        )),
+    }
 }
 
 fn security_headers(reply: &Reply) -> Outcome {
@@ -868,6 +903,20 @@ fn describe(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// Sends `request` and reads its whole answer; `what` names it in an error.
+async fn exchange(request: reqwest::RequestBuilder, what: String) -> Outcome<Reply> {
+    let failed = |e: reqwest::Error| format!("{what}: {}", describe(&e.without_url()));
+    let response = request.send().await.map_err(failed)?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.map_err(failed)?;
+    Ok(Reply {
+        status,
+        headers,
+        text,
+    })
+}
+
 struct Api {
     client: Client,
     base: String,
@@ -895,16 +944,16 @@ impl Api {
                 request.header("content-type", content_type).body(text)
             }
         };
-        let failed = |e: reqwest::Error| format!("{method} {path}: {}", describe(&e.without_url()));
-        let response = request.send().await.map_err(failed)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.map_err(failed)?;
-        Ok(Reply {
-            status,
-            headers,
-            text,
-        })
+        exchange(request, format!("{method} {path}")).await
+    }
+
+    /// A tokenless GET that names its own `X-Request-Id`.
+    async fn send_with_request_id(&self, path: &str, id: &str) -> Outcome<Reply> {
+        let request = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("x-request-id", id);
+        exchange(request, format!("GET {path}")).await
     }
 
     /// A sign-up or sign-in. It waits out a 429 (a rate limiter still full from an earlier run)

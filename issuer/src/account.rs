@@ -12,6 +12,7 @@ use crate::domain::{
 };
 use crate::error::{IssuerError, SessionRequired};
 use crate::links::Purpose;
+use crate::metrics::SessionsEnded;
 use crate::notices;
 use crate::password::Verdict;
 use crate::recovery::{self, Accepted};
@@ -96,7 +97,7 @@ pub async fn signout(
         db::end_sessions(conn, &signed_in.user_id, ending, sessions::linger())
     })
     .await?;
-    issuer.sessions_ended().await;
+    issuer.sessions_ended(SessionsEnded::SignOut).await;
     issuer
         .record(&user_id, Event::SignOut, issuer.client(&request))
         .await;
@@ -229,7 +230,7 @@ pub async fn end_session(
     if ended == 0 {
         return Err(IssuerError::SessionNotFound);
     }
-    issuer.sessions_ended().await;
+    issuer.sessions_ended(SessionsEnded::Revoked).await;
     issuer
         .record(&user_id, Event::SessionEnded, issuer.client(&request))
         .await;
@@ -251,7 +252,7 @@ pub async fn change_password(
     signed_in: SignedIn,
     body: Json<PasswordChangeRequest>,
 ) -> Result<HttpResponse, IssuerError> {
-    issuer.rate_limiter.check(&request)?;
+    issuer.check_rate(&request)?;
     let user_id = signed_in.user_id.clone();
     let change = PasswordChange::try_from(body.0)?;
     let user = check_password(&issuer, &signed_in, change.current).await?;
@@ -274,7 +275,7 @@ pub async fn change_password(
         )
     })
     .await??;
-    issuer.sessions_ended().await;
+    issuer.sessions_ended(SessionsEnded::PasswordChanged).await;
     issuer
         .record(&user_id, Event::PasswordChanged, issuer.client(&request))
         .await;
@@ -296,7 +297,7 @@ pub async fn delete_account(
     signed_in: SignedIn,
     body: Json<AccountDeletionRequest>,
 ) -> Result<HttpResponse, IssuerError> {
-    issuer.rate_limiter.check(&request)?;
+    issuer.check_rate(&request)?;
     let password = Password::try_from(body.0)?;
     let user = check_password(&issuer, &signed_in, password).await?;
     let notice = notices::or_skip(notices::account_deleted(
@@ -316,7 +317,7 @@ pub async fn delete_account(
         )
     })
     .await??;
-    issuer.sessions_ended().await;
+    issuer.sessions_ended(SessionsEnded::AccountDeleted).await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -332,7 +333,7 @@ pub async fn resend_verification(
     request: HttpRequest,
     signed_in: SignedIn,
 ) -> Result<HttpResponse, IssuerError> {
-    issuer.rate_limiter.check(&request)?;
+    issuer.check_rate(&request)?;
     let user = user(&issuer, &signed_in).await?;
     if !user.email_verified {
         let to = user.email.clone();
@@ -360,7 +361,7 @@ pub async fn change_email(
     signed_in: SignedIn,
     body: Json<EmailChangeRequest>,
 ) -> Result<HttpResponse, IssuerError> {
-    issuer.rate_limiter.check(&request)?;
+    issuer.check_rate(&request)?;
     let change = EmailChange::try_from(body.0)?;
     let user = check_password(&issuer, &signed_in, change.password).await?;
     let new_email = change.new_email.as_str();
@@ -409,10 +410,7 @@ async fn check_password(
     password: Password,
 ) -> Result<User, IssuerError> {
     let user = user(issuer, signed_in).await?;
-    issuer
-        .account_throttle
-        .count_attempt(&issuer.pool, &user.email)
-        .await?;
+    issuer.count_attempt(&user.email).await?;
     match issuer
         .hasher
         .verify(password, Some(user.password_hash.clone()))

@@ -10,6 +10,7 @@ pub mod error;
 pub mod feed;
 pub mod keys;
 pub mod links;
+pub mod metrics;
 pub mod notices;
 pub mod outbox;
 pub mod password;

@@ -11,6 +11,10 @@ use chrono::{NaiveDateTime, TimeDelta};
 use database::{DbConnection, DbError, Pool};
 use diesel::prelude::*;
 use mail::{Mailer, Outgoing};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::registry::Registry;
 use std::time::Duration;
 
 diesel::table! {
@@ -88,6 +92,30 @@ fn take(
     Ok(Some((Outgoing { recipient, message }, attempts)))
 }
 
+/// The outbox's depth at one moment.
+pub struct Depth {
+    pub messages: i64,
+    /// How long the oldest message has waited; zero when there is none.
+    pub oldest_age: Duration,
+}
+
+/// Measures the outbox, with a connection of its own (it blocks: for the metrics' scrape).
+pub fn depth(pool: &Pool) -> Result<Depth, DbError> {
+    let conn = &mut *pool
+        .get()
+        .map_err(|e| DbError::Unavailable(e.to_string()))?;
+    let (messages, oldest) = database::on_backend!(conn => outbox::table
+        .select((diesel::dsl::count_star(), diesel::dsl::min(outbox::created_at)))
+        .first::<(i64, Option<NaiveDateTime>)>(conn))?;
+    let oldest_age = oldest
+        .and_then(|created| (database::now() - created).to_std().ok())
+        .unwrap_or_default();
+    Ok(Depth {
+        messages,
+        oldest_age,
+    })
+}
+
 fn forget(conn: &mut DbConnection, id: i64) -> Result<(), DbError> {
     database::on_backend!(conn => diesel::delete(outbox::table.find(id)).execute(conn))?;
     Ok(())
@@ -103,10 +131,35 @@ fn retry_later(conn: &mut DbConnection, id: i64, attempts: i32) -> Result<(), Db
     Ok(())
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+/// The sender's deliveries, by outcome, for the metrics: `delivered`, `retry` (a failure that may
+/// pass) and `gave_up` (a refusal for good, or too many failures).
+#[derive(Clone, Default)]
+pub struct Deliveries(Family<OutcomeLabels, Counter>);
+
+impl Deliveries {
+    fn count(&self, outcome: &'static str) {
+        self.0.get_or_create(&OutcomeLabels { outcome }).inc();
+    }
+
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "issuer_mail_deliveries",
+            "Attempts to deliver a message of the mail outbox, by outcome",
+            self.0.clone(),
+        );
+    }
+}
+
 /// Delivers the outbox's messages, for as long as the process runs.
 pub struct Sender {
     pub pool: Pool,
     pub mailer: Mailer,
+    pub deliveries: Deliveries,
 }
 
 impl Sender {
@@ -133,10 +186,12 @@ impl Sender {
             let attempts = attempts + 1;
             match outcome {
                 Ok(()) => {
+                    self.deliveries.count("delivered");
                     log::info!("mail outbox: message {id} delivered");
                     database::write(&self.pool, move |conn| forget(conn, id)).await?;
                 }
                 Err(failure) if failure.permanent || attempts >= MAX_ATTEMPTS => {
+                    self.deliveries.count("gave_up");
                     log::warn!(
                         "mail outbox: gave up on message {id} after {attempts} attempt(s): {}",
                         failure.reason
@@ -144,6 +199,7 @@ impl Sender {
                     database::write(&self.pool, move |conn| forget(conn, id)).await?;
                 }
                 Err(failure) => {
+                    self.deliveries.count("retry");
                     log::info!(
                         "mail outbox: message {id} not delivered (attempt {attempts}), trying again in {} s: {}",
                         backoff(attempts).num_seconds(),

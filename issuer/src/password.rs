@@ -9,6 +9,7 @@
 use crate::domain::Password;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
+use prometheus_client::metrics::gauge::Gauge;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -54,7 +55,16 @@ pub enum Verdict {
     RightButWeak,
 }
 
+/// How many hashes (and checks) run now, and how many wait for a slot.
+#[derive(Clone, Default)]
+pub struct HashLoad {
+    pub running: Gauge,
+    pub waiting: Gauge,
+}
+
 pub struct Hasher {
+    /// For the metrics.
+    pub load: HashLoad,
     argon2: Argon2<'static>,
     cost: HashCost,
     slots: Arc<Semaphore>,
@@ -74,6 +84,7 @@ impl Hasher {
         let mut memory = vec![Block::default(); argon2.params().block_count()];
         let dummy_hash = hash_with(&argon2, b"not-a-real-password", &mut memory)?;
         Ok(Self {
+            load: HashLoad::default(),
             argon2,
             cost,
             slots: Arc::new(Semaphore::new(max_in_flight.max(1))),
@@ -130,10 +141,11 @@ impl Hasher {
         &self,
         work: impl FnOnce(&mut Vec<Block>) -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
-        let permit = tokio::time::timeout(self.wait, self.slots.clone().acquire_owned())
-            .await
-            .map_err(|_| HashError::Busy)?
-            .map_err(internal)?;
+        let waiting = Counted::start(&self.load.waiting);
+        let permit = tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await;
+        drop(waiting);
+        let permit = permit.map_err(|_| HashError::Busy)?.map_err(internal)?;
+        let running = Counted::start(&self.load.running);
         let pool = self.memory.clone();
         let block_count = self.argon2.params().block_count();
         actix_web::web::block(move || {
@@ -141,11 +153,28 @@ impl Hasher {
             let mut memory = taken.unwrap_or_else(|| vec![Block::default(); block_count]);
             let result = work(&mut memory);
             pool.lock().map_err(internal)?.push(memory);
-            drop(permit);
+            drop((running, permit));
             result
         })
         .await
         .map_err(internal)?
+    }
+}
+
+/// One hash counted in a gauge of [`HashLoad`] until it is dropped, however it ends (a request
+/// that goes away drops its future mid-wait).
+struct Counted(Gauge);
+
+impl Counted {
+    fn start(running: &Gauge) -> Self {
+        running.inc();
+        Self(running.clone())
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }
 
@@ -338,6 +367,39 @@ mod tests {
                 .unwrap(),
             Verdict::RightButWeak
         );
+    }
+
+    #[actix_rt::test]
+    async fn the_load_counts_the_hashes_running_and_those_waiting_and_forgets_them_after() {
+        let hasher = Arc::new(Hasher::new(CHEAP, 1, Duration::from_secs(5)).unwrap());
+        let (started, release) = (
+            Arc::new(tokio::sync::Notify::new()),
+            Arc::new(std::sync::Barrier::new(2)),
+        );
+        let running = {
+            let (hasher, started, release) = (hasher.clone(), started.clone(), release.clone());
+            actix_rt::spawn(async move {
+                hasher
+                    .bounded(move |_| {
+                        started.notify_one();
+                        release.wait();
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        started.notified().await;
+        let waiting = {
+            let hasher = hasher.clone();
+            actix_rt::spawn(async move { hasher.hash(password("correct horse")).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let load = |hasher: &Hasher| (hasher.load.running.get(), hasher.load.waiting.get());
+        assert_eq!(load(&hasher), (1, 1), "one running, one waiting");
+        release.wait();
+        running.await.unwrap().unwrap();
+        waiting.await.unwrap().unwrap();
+        assert_eq!(load(&hasher), (0, 0));
     }
 
     #[actix_rt::test]

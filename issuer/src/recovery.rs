@@ -9,6 +9,7 @@ use crate::domain::{
 };
 use crate::error::IssuerError;
 use crate::links::{Link, LinkSecret, Purpose};
+use crate::metrics::SessionsEnded;
 use crate::notices;
 use crate::sessions;
 use crate::state::Issuer;
@@ -96,7 +97,7 @@ pub async fn forgot_password(
     request: HttpRequest,
     body: Json<ForgotPasswordRequest>,
 ) -> Result<HttpResponse, IssuerError> {
-    issuer.rate_limiter.check(&request)?;
+    issuer.check_rate(&request)?;
     let email = Email::try_from(body.0)?;
     actix_web::rt::spawn(mail_reset_link(issuer, email));
     Ok(Accepted::response(
@@ -153,7 +154,7 @@ pub async fn reset_password(
     request: HttpRequest,
     body: Json<PasswordResetRequest>,
 ) -> Result<HttpResponse, IssuerError> {
-    issuer.rate_limiter.check(&request)?;
+    issuer.check_rate(&request)?;
     let PasswordResetRequest {
         token,
         new_password,
@@ -181,7 +182,7 @@ pub async fn reset_password(
     })
     .await?
     .map_err(|_| IssuerError::InvalidLink)?;
-    issuer.sessions_ended().await;
+    issuer.sessions_ended(SessionsEnded::PasswordReset).await;
     issuer
         .record(&user_id, Event::PasswordReset, issuer.client(&request))
         .await;
@@ -204,7 +205,7 @@ pub async fn verify_email(
     request: HttpRequest,
     body: Json<EmailVerificationRequest>,
 ) -> Result<HttpResponse, IssuerError> {
-    issuer.rate_limiter.check(&request)?;
+    issuer.check_rate(&request)?;
     let secret_hash = LinkSecret::from_client(body.0.token)
         .ok_or(IssuerError::InvalidLink)?
         .hash();

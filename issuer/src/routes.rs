@@ -7,6 +7,7 @@ use crate::db::{self, User};
 use crate::domain::{Credentials, NewAccount, SignInRequest, SignUpRequest};
 use crate::error::IssuerError;
 use crate::links::Purpose;
+use crate::metrics::SessionsEnded;
 use crate::password::Verdict;
 use crate::recovery;
 use crate::sessions;
@@ -59,7 +60,17 @@ pub async fn signup(
     request: HttpRequest,
     body: Json<SignUpRequest>,
 ) -> Result<HttpResponse, IssuerError> {
-    issuer.rate_limiter.check(&request)?;
+    let answer = sign_up(issuer.clone(), request, body).await;
+    issuer.metrics.signup(&answer);
+    answer
+}
+
+async fn sign_up(
+    issuer: web::Data<Issuer>,
+    request: HttpRequest,
+    body: Json<SignUpRequest>,
+) -> Result<HttpResponse, IssuerError> {
+    issuer.check_rate(&request)?;
     let account = NewAccount::try_from(body.0)?;
     let user = User {
         id: uuid::Uuid::new_v4().to_string(),
@@ -115,12 +126,19 @@ pub async fn signin(
     request: HttpRequest,
     body: Json<SignInRequest>,
 ) -> Result<HttpResponse, IssuerError> {
-    issuer.rate_limiter.check(&request)?;
+    let answer = sign_in(issuer.clone(), request, body).await;
+    issuer.metrics.signin(&answer);
+    answer
+}
+
+async fn sign_in(
+    issuer: web::Data<Issuer>,
+    request: HttpRequest,
+    body: Json<SignInRequest>,
+) -> Result<HttpResponse, IssuerError> {
+    issuer.check_rate(&request)?;
     let credentials = Credentials::try_from(body.0)?;
-    issuer
-        .account_throttle
-        .count_attempt(&issuer.pool, credentials.email.as_str())
-        .await?;
+    issuer.count_attempt(credentials.email.as_str()).await?;
     let email = credentials.email.as_str().to_owned();
     let user = database::run(&issuer.pool, move |conn| db::find_by_email(conn, &email)).await?;
     let verdict = issuer
@@ -234,8 +252,9 @@ async fn authenticated(
     })
     .await?
     .map_err(|_| IssuerError::InvalidCredentials)?;
+    issuer.metrics.session_started();
     if ended > 0 {
-        issuer.sessions_ended().await;
+        issuer.sessions_ended(SessionsEnded::Replaced).await;
     }
     Ok(HttpResponse::build(status)
         .insert_header(no_store())

@@ -9,6 +9,7 @@ use crate::state::Issuer;
 use crate::{account, feed, recovery, routes};
 use actix_web::middleware::from_fn;
 use actix_web::web;
+use service::metrics::Metrics;
 use service::{BoundServer, StartupError};
 use utoipa::OpenApi;
 
@@ -83,10 +84,14 @@ pub async fn bind(config: Config) -> Result<BoundServer, StartupError> {
     actix_web::rt::spawn(sender.run());
     let issuer = web::Data::new(issuer);
     let readiness = issuer.readiness();
+    let mut metrics = Metrics::new(env!("CARGO_PKG_VERSION"));
+    issuer.register_metrics(&mut metrics);
+    service::metrics::register_pools(&mut metrics, vec![("issuer", issuer.pool.clone())]);
     Ok(BoundServer::bind(
         &listen,
         ApiDoc::openapi(),
         readiness,
+        metrics,
         move |cfg| {
             cfg.app_data(issuer.clone()).configure(configure);
         },

@@ -3,7 +3,9 @@
 use crate::activity::{Client, Event};
 use crate::config::{Config, LinkSettings};
 use crate::db::{self, MIGRATIONS};
+use crate::error::IssuerError;
 use crate::keys::KeyRing;
+use crate::metrics::{IssuerMetrics, SessionsEnded};
 use crate::outbox::Sender;
 use crate::password::Hasher;
 use crate::rate_limit::RateLimiter;
@@ -32,6 +34,7 @@ pub struct Issuer {
     pub require_verified_email: bool,
     /// Who in this process learns of ended sessions before the answer goes out, if anyone.
     pub session_ends_listener: Option<Box<dyn SessionEndsListener>>,
+    pub metrics: IssuerMetrics,
 }
 
 impl Issuer {
@@ -41,9 +44,11 @@ impl Issuer {
         let pool = config.common.connect(&MIGRATIONS)?;
         let mailer = config.mail.mailer()?;
         log::info!("mail goes to {}", mailer.describe());
+        let metrics = IssuerMetrics::default();
         let sender = Sender {
             pool: pool.clone(),
             mailer,
+            deliveries: metrics.mail_deliveries.clone(),
         };
         let keys = KeyRing::load(
             &config.token,
@@ -69,12 +74,32 @@ impl Issuer {
             links: config.links.clone(),
             require_verified_email: config.require_verified_email,
             session_ends_listener: None,
+            metrics,
         };
         Ok((issuer, sender))
     }
 
-    /// Tells this process's listener, if any, that sessions have just ended, and waits for it.
-    pub async fn sessions_ended(&self) {
+    /// Counts one attempt from the request's client address (see [`RateLimiter::check`]).
+    pub fn check_rate(&self, request: &HttpRequest) -> Result<(), IssuerError> {
+        self.rate_limiter
+            .check(request)
+            .inspect_err(|_| self.metrics.rate_limited("client_address"))
+    }
+
+    /// Counts an attempt at the password of `email`'s account (see
+    /// [`AccountThrottle::count_attempt`]).
+    pub async fn count_attempt(&self, email: &str) -> Result<(), IssuerError> {
+        let counted = self.account_throttle.count_attempt(&self.pool, email).await;
+        if let Err(IssuerError::TooManyAttempts { .. }) = counted {
+            self.metrics.rate_limited("account");
+        }
+        counted
+    }
+
+    /// Counts sessions that have just ended, tells this process's listener if any, and waits
+    /// for it.
+    pub async fn sessions_ended(&self, why: SessionsEnded) {
+        self.metrics.sessions_ended(why);
         if let Some(listener) = &self.session_ends_listener {
             listener.sessions_ended().await;
         }
@@ -105,6 +130,11 @@ impl Issuer {
                 event.as_str()
             );
         }
+    }
+
+    /// Registers in `metrics` what the issuer counts (see [`crate::metrics`]).
+    pub fn register_metrics(&self, metrics: &mut service::metrics::Metrics) {
+        crate::metrics::register(metrics, &self.metrics, &self.hasher, &self.pool);
     }
 
     /// What the issuer's `/ready` checks.

@@ -304,3 +304,59 @@ fn env_vars_lists_the_variables_the_issuer_reads() {
         &["SESSION_FEED_URL", "JWKS_URL", "LIST_CACHE_BYTES"],
     );
 }
+
+/// A request that fails with a 500 (its table renamed away under the running process) answers
+/// with its id, and the log's lines about it (the cause and the request) carry the same id, in
+/// the JSON format.
+#[test]
+fn a_500_is_logged_with_the_request_id_it_answered_with() {
+    use diesel::{Connection, RunQueryDsl};
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = issuer();
+    command
+        .current_dir(dir.path())
+        .env("BETTER_AUTH_SECRET", SECRET)
+        .env("PORT", "0")
+        .env("LOG_FORMAT", "json");
+    let process = Process::start(command);
+    let database = dir.path().join("data/issuer.db");
+    let mut conn = diesel::SqliteConnection::establish(database.to_str().unwrap()).unwrap();
+    diesel::sql_query("ALTER TABLE users RENAME TO users_gone")
+        .execute(&mut conn)
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (status, id, body) = runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(process.url("/signin"))
+            .json(&serde_json::json!({"email": "ada@example.com", "password": "correct horse battery"}))
+            .send()
+            .await
+            .unwrap();
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let status = response.status().as_u16();
+        (status, id, response.json::<serde_json::Value>().await.unwrap())
+    });
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body["request_id"], id.as_str());
+    std::thread::sleep(Duration::from_millis(300));
+    let lines: Vec<serde_json::Value> = process
+        .logs()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("every line is JSON"))
+        .collect();
+    let about = |level: &str, text: &str| {
+        lines.iter().any(|line| {
+            line["request_id"] == id.as_str()
+                && line["level"] == level
+                && line["message"].as_str().unwrap().contains(text)
+        })
+    };
+    assert!(about("ERROR", "database error"), "the cause: {lines:?}");
+    assert!(about("INFO", "POST /signin 500"), "the request: {lines:?}");
+}

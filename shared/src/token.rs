@@ -254,6 +254,31 @@ pub enum TokenError {
     Rejected(jsonwebtoken::errors::ErrorKind),
 }
 
+impl TokenError {
+    /// The kind of refusal, as a short fixed name (a metric's label).
+    pub fn reason(&self) -> &'static str {
+        use jsonwebtoken::errors::ErrorKind;
+        match self {
+            TokenError::TooLong => "too_long",
+            TokenError::NoSubject => "no_subject",
+            TokenError::BadSession => "bad_session",
+            TokenError::CriticalExtension => "critical_extension",
+            TokenError::IssuedInTheFuture => "issued_in_the_future",
+            TokenError::UnknownKey => "unknown_key",
+            TokenError::Rejected(kind) => match kind {
+                ErrorKind::ExpiredSignature => "expired",
+                ErrorKind::ImmatureSignature => "not_yet_valid",
+                ErrorKind::InvalidSignature => "bad_signature",
+                ErrorKind::InvalidAudience => "wrong_audience",
+                ErrorKind::InvalidIssuer => "wrong_issuer",
+                ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => "wrong_algorithm",
+                ErrorKind::MissingRequiredClaim(_) => "missing_claim",
+                _ => "malformed",
+            },
+        }
+    }
+}
+
 impl From<jsonwebtoken::errors::Error> for TokenError {
     fn from(e: jsonwebtoken::errors::Error) -> Self {
         TokenError::Rejected(e.into_kind())

@@ -11,6 +11,7 @@ use issuer::state::SessionEndsListener;
 use jwks_client::{FetchError, FetchFuture, Fetched, JwksCache, JwksSource};
 use serde::Deserialize;
 use service::config::Listen;
+use service::metrics::Metrics;
 use service::{BoundServer, StartupError};
 use shared::config::{ConfigError, Secret};
 use shared::token::{TokenConfig, Verifier};
@@ -132,13 +133,24 @@ async fn start(config: Config) -> Result<BoundServer, StartupError> {
     follower.catch_up().await;
     actix_web::rt::spawn(follower.follow());
     let readiness = issuer.readiness().and(tasks.readiness(Some(&ended)));
+    // One registry for both halves: their names do not overlap.
+    let mut metrics = Metrics::new(env!("CARGO_PKG_VERSION"));
+    issuer.register_metrics(&mut metrics);
+    let refusals = tasks_api::metrics::Refusals::register(&mut metrics);
+    let pools = vec![
+        ("issuer", issuer.pool.clone()),
+        ("tasks", tasks.pool.clone()),
+    ];
+    service::metrics::register_pools(&mut metrics, pools);
+    tasks_api::metrics::watch_session_feed(&mut metrics, ended.clone());
     let (issuer, ended) = (web::Data::new(issuer), web::Data::from(ended));
     let verifier = web::Data::new(match &token.secret {
         Some(secret) => Verifier::with_secret(&token, secret),
         None => {
             let source = Box::new(LocalJwks(issuer.clone()));
-            let cache = JwksCache::load(source, &token.algorithms, startup_wait);
-            Verifier::with_key_set(&token, cache.await?)
+            let cache = JwksCache::load(source, &token.algorithms, startup_wait).await?;
+            tasks_api::metrics::watch_jwks(&mut metrics, cache.health());
+            Verifier::with_key_set(&token, cache)
         }
     });
     let mut document = issuer::startup::ApiDoc::openapi();
@@ -148,11 +160,13 @@ async fn start(config: Config) -> Result<BoundServer, StartupError> {
         &config.listen,
         document,
         readiness,
+        metrics,
         move |cfg| {
             cfg.app_data(issuer.clone())
                 .app_data(tasks.clone())
                 .app_data(ended.clone())
                 .app_data(verifier.clone())
+                .app_data(refusals.clone())
                 .configure(issuer::configure)
                 .configure(tasks_api::configure)
                 .configure(client::configure);
@@ -163,7 +177,9 @@ async fn start(config: Config) -> Result<BoundServer, StartupError> {
 #[actix_web::main]
 async fn main() -> ExitCode {
     Cli::parse();
-    service::init_logging();
+    if let Err(code) = service::init_logging() {
+        return code;
+    }
     let config = match configure() {
         Ok(config) => config,
         Err(e) => return service::fail(&e),

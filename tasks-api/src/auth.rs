@@ -5,6 +5,7 @@
 
 use crate::ended_sessions::{EndedSessions, Refusal};
 use crate::error::ApiError;
+use crate::metrics::Refusals;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
@@ -27,14 +28,28 @@ impl Owner {
     }
 }
 
+/// Counts a refusal of the request's token in the metrics, when the app keeps them.
+fn refused(request: &HttpRequest, reason: &'static str) {
+    if let Some(refusals) = request.app_data::<web::Data<Refusals>>() {
+        refusals.count(reason);
+    }
+}
+
 /// Verifies the request's token and returns whom it speaks for.
 pub async fn authenticate(request: &HttpRequest) -> Result<Identity, ApiError> {
-    let token = service::http::bearer_token(request)?;
+    let token = service::http::bearer_token(request).inspect_err(|missing| {
+        let reason = match missing {
+            Unauthenticated::NoToken => "no_token",
+            Unauthenticated::InvalidToken(_) => "malformed_header",
+        };
+        refused(request, reason);
+    })?;
     let verifier = request
         .app_data::<web::Data<Verifier>>()
         .ok_or_else(|| ApiError::Internal("the app holds no token verifier".into()))?;
     verifier.decode(token).await.map_err(|e| {
         log::debug!("token refused: {e}");
+        refused(request, e.reason());
         ApiError::from(Unauthenticated::INVALID)
     })
 }
@@ -47,11 +62,20 @@ async fn owner(request: &HttpRequest) -> Result<Owner, ApiError> {
     if let Some(ended) = request.app_data::<web::Data<EndedSessions>>() {
         ended
             .check(identity.session.as_deref(), &identity.subject)
-            .map_err(|refusal| match refusal {
-                Refusal::Ended => Unauthenticated::SESSION_ENDED.into(),
-                Refusal::AccountDeleted => Unauthenticated::ACCOUNT_DELETED.into(),
-                Refusal::NoSession => Unauthenticated::NO_SESSION.into(),
-                Refusal::Unknown { retry_after } => ApiError::SessionsUnknown { retry_after },
+            .map_err(|refusal| {
+                let (reason, error) = match refusal {
+                    Refusal::Ended => ("session_ended", Unauthenticated::SESSION_ENDED.into()),
+                    Refusal::AccountDeleted => {
+                        ("account_deleted", Unauthenticated::ACCOUNT_DELETED.into())
+                    }
+                    Refusal::NoSession => ("no_session", Unauthenticated::NO_SESSION.into()),
+                    Refusal::Unknown { retry_after } => (
+                        "sessions_unknown",
+                        ApiError::SessionsUnknown { retry_after },
+                    ),
+                };
+                refused(request, reason);
+                error
             })?;
     }
     let subject = identity.subject;
@@ -61,7 +85,10 @@ async fn owner(request: &HttpRequest) -> Result<Owner, ApiError> {
         .map(|segment| percent_decode_str(segment).decode_utf8());
     match in_path {
         Some(Ok(user_id)) if user_id == subject => Ok(Owner { user_id: subject }),
-        _ => Err(ApiError::NotOwner),
+        _ => {
+            refused(request, "not_owner");
+            Err(ApiError::NotOwner)
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 //! bound, a token whose session is not known to have ended gets 503 rather than 401 or a pass:
 //! tasks-api cannot tell.
 
+use prometheus_client::metrics::counter::Counter;
 use shared::session_feed::FeedPage;
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -50,6 +51,9 @@ struct State {
 pub struct EndedSessions {
     state: RwLock<State>,
     max_staleness: Duration,
+    started: Instant,
+    /// Reads of the feed that failed, for the metrics.
+    pub read_failures: Counter,
 }
 
 impl EndedSessions {
@@ -57,7 +61,15 @@ impl EndedSessions {
         Self {
             state: RwLock::default(),
             max_staleness,
+            started: Instant::now(),
+            read_failures: Counter::default(),
         }
+    }
+
+    /// The time since the feed was last read to its end (since this was made, if never).
+    pub fn age(&self) -> Duration {
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        state.read_at.unwrap_or(self.started).elapsed()
     }
 
     /// Whether a token of `session`, for the account `subject`, may be served now.
@@ -282,8 +294,8 @@ mod tests {
         let most_remembered = (REMEMBERED_FOR + FORGET_EVERY + STEP) / STEP * PER_READ;
         let reads = 3 * REMEMBERED_FOR / STEP;
         let mut per_session = Vec::with_capacity(reads as usize);
-        let ended = EndedSessions::new(Duration::from_secs(60));
         let (before, mut seq) = (held::bytes(), 0);
+        let ended = EndedSessions::new(Duration::from_secs(60));
         for read in 0..reads {
             let now = read * STEP;
             {

@@ -92,6 +92,7 @@ impl Follower {
     /// ended stay refused, and the others are served until the staleness bound.
     pub async fn catch_up(&self) {
         if let Err(e) = self.read_to_end().await {
+            self.ended.read_failures.inc();
             log::warn!("could not catch up with the session feed: {e}");
         }
     }

@@ -9,6 +9,7 @@ pub mod ended_sessions;
 pub mod error;
 pub mod feed_follower;
 pub mod list_cache;
+pub mod metrics;
 pub mod routes;
 pub mod startup;
 pub mod state;

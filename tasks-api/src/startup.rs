@@ -6,10 +6,11 @@ use crate::ended_sessions::EndedSessions;
 use crate::error::{NoValidToken, NotTheOwner, TaskNotFound};
 use crate::feed_follower::{Follower, HttpFeed};
 use crate::state::TasksApi;
-use crate::{auth, routes};
+use crate::{auth, metrics, routes};
 use actix_web::middleware::from_fn;
 use actix_web::web;
-use jwks_client::{JwksCache, JwksUrl};
+use jwks_client::{JwksCache, JwksHealth, JwksUrl};
+use service::metrics::Metrics;
 use service::{BoundServer, StartupError};
 use shared::config::ConfigError;
 use shared::token::{Verifier, VerifyingKey};
@@ -65,12 +66,13 @@ impl utoipa::Modify for BearerAuth {
 pub struct ApiDoc;
 
 /// The verifier the configuration calls for; with `JWKS_URL`, once the key set is fetched
-/// (retried while the issuer is not up yet, as long as the database would be).
-pub async fn verifier(config: &Config) -> Result<Verifier, StartupError> {
+/// (retried while the issuer is not up yet, as long as the database would be), and with what the
+/// metrics watch of that key set.
+pub async fn verifier(config: &Config) -> Result<(Verifier, Option<JwksHealth>), StartupError> {
     let token = &config.token;
     let invalid = |variable, reason: String| ConfigError::Invalid { variable, reason };
     Ok(match (&token.secret, &config.public_keys) {
-        (Some(secret), _) => Verifier::with_secret(token, secret),
+        (Some(secret), _) => (Verifier::with_secret(token, secret), None),
         (None, Some(PublicKeys::Jwks(url))) => {
             let source = JwksUrl::new(url).map_err(|e| invalid("JWKS_URL", e.to_string()))?;
             let cache = JwksCache::load(
@@ -80,7 +82,8 @@ pub async fn verifier(config: &Config) -> Result<Verifier, StartupError> {
             )
             .await
             .map_err(|e| invalid("JWKS_URL", e.to_string()))?;
-            Verifier::with_key_set(token, cache)
+            let health = cache.health();
+            (Verifier::with_key_set(token, cache), Some(health))
         }
         (None, Some(PublicKeys::File(path))) => {
             let pem = std::fs::read(path).map_err(|e| {
@@ -99,7 +102,7 @@ pub async fn verifier(config: &Config) -> Result<Verifier, StartupError> {
                         "not a PEM public key for the JWT_ALGORITHM".into(),
                     )
                 })?;
-            Verifier::with_public_keys(token, vec![key])
+            (Verifier::with_public_keys(token, vec![key]), None)
         }
         (None, None) => return Err(crate::config::public_keys_required().into()),
     })
@@ -108,7 +111,8 @@ pub async fn verifier(config: &Config) -> Result<Verifier, StartupError> {
 /// Connects, migrates and binds tasks-api's own server (port 0 binds a free port).
 pub async fn bind(config: Config) -> Result<BoundServer, StartupError> {
     let listen = config.common.listen.clone();
-    let verifier = web::Data::new(verifier(&config).await?);
+    let (verifier, jwks) = verifier(&config).await?;
+    let verifier = web::Data::new(verifier);
     let (feed, max_staleness) = (config.session_feed.clone(), config.max_staleness);
     let api = web::Data::new(web::block(move || TasksApi::connect(&config)).await??);
     let ended = feed.map(|feed| {
@@ -119,14 +123,25 @@ pub async fn bind(config: Config) -> Result<BoundServer, StartupError> {
         ended
     });
     let readiness = api.readiness(ended.as_ref());
+    let mut metrics = Metrics::new(env!("CARGO_PKG_VERSION"));
+    let refusals = metrics::Refusals::register(&mut metrics);
+    service::metrics::register_pools(&mut metrics, vec![("tasks", api.pool.clone())]);
+    if let Some(jwks) = jwks {
+        metrics::watch_jwks(&mut metrics, jwks);
+    }
+    if let Some(ended) = &ended {
+        metrics::watch_session_feed(&mut metrics, ended.clone());
+    }
     let ended = ended.map(web::Data::from);
     Ok(BoundServer::bind(
         &listen,
         ApiDoc::openapi(),
         readiness,
+        metrics,
         move |cfg| {
             cfg.app_data(api.clone())
                 .app_data(verifier.clone())
+                .app_data(refusals.clone())
                 .configure(configure);
             if let Some(ended) = &ended {
                 cfg.app_data(ended.clone());

@@ -25,10 +25,17 @@ export const session = {
   },
 };
 
-/** An answer other than 2xx, or no answer at all (`status` 0). */
+/**
+ * An answer other than 2xx, or no answer at all (`status` 0). Its message ends with the request's
+ * id ("reference: …") when the service gave one, so that a person's report of it can be matched
+ * to the service's log; `detail` is the service's words alone.
+ */
 export class ApiError extends Error {
-  constructor(status, problem = {}, retryAfter = null) {
-    super(problem.detail || problem.title || `The service answered ${status}`);
+  constructor(status, problem = {}, retryAfter = null, requestId = null) {
+    const detail = problem.detail || problem.title || `The service answered ${status}`;
+    const reference = problem.request_id || requestId;
+    super(reference ? `${detail} (reference: ${reference})` : detail);
+    this.detail = detail;
     this.status = status;
     this.retryAfter = retryAfter;
     // Field name -> what is wrong with it, from a 422's `errors`.
@@ -69,10 +76,10 @@ export async function call(method, path, { body, auth = true } = {}) {
   }
   if (response.ok) return { data, headers: response.headers };
   const retryAfter = Number(response.headers.get("Retry-After")) || null;
-  const error = new ApiError(response.status, data || {}, retryAfter);
+  const error = new ApiError(response.status, data || {}, retryAfter, response.headers.get("X-Request-Id"));
   if (auth && response.status === 401) {
     session.clear();
-    window.dispatchEvent(new CustomEvent(SESSION_ENDED, { detail: error.message }));
+    window.dispatchEvent(new CustomEvent(SESSION_ENDED, { detail: error.detail }));
   }
   throw error;
 }

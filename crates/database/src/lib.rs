@@ -29,7 +29,7 @@ pub use connect::{StartupError, connect};
 pub use connection::{DbConnection, DbManager};
 pub use error::DbError;
 pub use migrations::{Migrations, ready};
-pub use pool::{Pool, run, write};
+pub use pool::{Pool, PoolLoad, run, write};
 pub use settings::{PoolConfig, PoolSettings};
 pub use timestamp::{Timestamp, now};
 pub use url::DatabaseUrl;

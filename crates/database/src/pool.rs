@@ -7,6 +7,7 @@ use crate::settings::PoolSettings;
 use diesel::prelude::*;
 use diesel::r2d2;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
@@ -22,6 +23,8 @@ pub struct Pool {
     /// SQLite only: whether a read may run on the worker that asked for it (see [`run`]).
     reads_inline: bool,
     wait: Duration,
+    /// Calls waiting now for a permit.
+    waiting: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -44,6 +47,17 @@ impl Pool {
             writes: sqlite.then(Arc::default),
             reads_inline: sqlite,
             wait: settings.checkout_timeout,
+            waiting: Arc::default(),
+        }
+    }
+
+    /// How busy the pool is now, for the metrics.
+    pub fn load(&self) -> PoolLoad {
+        let size = self.connections.max_size() as usize;
+        PoolLoad {
+            size,
+            in_use: size.saturating_sub(self.permits.available_permits()),
+            waiting: self.waiting.load(Ordering::Relaxed),
         }
     }
 
@@ -96,14 +110,44 @@ where
     result.unwrap_or_else(|_| Err(DbError::Unavailable("the database call panicked".into())))
 }
 
+/// A pool's load at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolLoad {
+    /// Connections the pool may open.
+    pub size: usize,
+    /// Calls that hold a connection (or are about to take one).
+    pub in_use: usize,
+    /// Calls waiting for one.
+    pub waiting: usize,
+}
+
+/// A call counted as waiting until it is dropped, however the wait ends (a caller that goes away
+/// drops its future mid-wait).
+struct Waiting(Arc<AtomicUsize>);
+
+impl Waiting {
+    fn start(waiting: &Arc<AtomicUsize>) -> Self {
+        waiting.fetch_add(1, Ordering::Relaxed);
+        Self(waiting.clone())
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// [`run`] on a blocking thread of its own.
 async fn on_blocking_thread<T, F>(pool: &Pool, f: F) -> Result<T, DbError>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
     T: Send + 'static,
 {
-    let permit = tokio::time::timeout(pool.wait, pool.permits.clone().acquire_owned())
-        .await
+    let waiting = Waiting::start(&pool.waiting);
+    let permit = tokio::time::timeout(pool.wait, pool.permits.clone().acquire_owned()).await;
+    drop(waiting);
+    let permit = permit
         .map_err(|_| DbError::Unavailable("every connection stayed busy".into()))?
         .map_err(|e| DbError::Unavailable(e.to_string()))?;
     let connections = pool.connections.clone();
@@ -208,6 +252,58 @@ mod tests {
         );
         release.join().unwrap();
         assert_eq!(run(&pool, on_thread()).await.unwrap(), here);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[actix_rt::test]
+    async fn the_load_counts_the_calls_holding_and_waiting_for_a_connection() {
+        let (pool, dir) = sqlite_pool_with(&PoolSettings {
+            checkout_timeout: Duration::from_secs(5),
+            ..one_connection()
+        });
+        let idle = PoolLoad {
+            size: 1,
+            in_use: 0,
+            waiting: 0,
+        };
+        assert_eq!(pool.load(), idle);
+        let (entered, release) = (
+            Arc::new(tokio::sync::Notify::new()),
+            Arc::new(std::sync::Barrier::new(2)),
+        );
+        let holding = {
+            let (entered, release) = (entered.clone(), release.clone());
+            write(&pool, move |_| {
+                entered.notify_one();
+                release.wait();
+                Ok(())
+            })
+        };
+        let observe = async {
+            entered.notified().await;
+            assert_eq!(pool.load().in_use, 1);
+            let waiter = run(&pool, select(1));
+            let check = async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let load = pool.load();
+                release.wait();
+                load
+            };
+            let (waited, load) = tokio::join!(waiter, check);
+            waited.unwrap();
+            load
+        };
+        let (held, load) = tokio::join!(holding, observe);
+        held.unwrap();
+        assert_eq!(
+            load,
+            PoolLoad {
+                size: 1,
+                in_use: 1,
+                waiting: 1
+            }
+        );
+        assert_eq!(pool.load(), idle);
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -8,6 +8,7 @@
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
+use prometheus_client::metrics::counter::Counter;
 use shared::token::{KeyLookup, KeySet, SigningAlgorithm, VerifyingKey, pick};
 use std::future::Future;
 use std::pin::Pin;
@@ -183,13 +184,16 @@ fn verifying_key(jwk: &Jwk) -> Option<VerifyingKey> {
 struct Cached {
     keys: Arc<Vec<VerifyingKey>>,
     fresh_until: Instant,
+    /// When the keys were fetched.
+    fetched_at: Instant,
 }
 
 /// The keys of one JWKS, as a verifier holds them.
 pub struct JwksCache {
     source: Box<dyn JwksSource>,
     allowed: Vec<Algorithm>,
-    cached: RwLock<Cached>,
+    cached: Arc<RwLock<Cached>>,
+    fetch_failures: Counter,
     /// Held while fetching, so that concurrent misses share one fetch; holds the time of the
     /// last fetch prompted by an unknown `kid`.
     fetching: tokio::sync::Mutex<Option<Instant>>,
@@ -222,15 +226,26 @@ impl JwksCache {
                 Err(e) => return Err(e),
             }
         };
+        let now = Instant::now();
         Ok(Self {
             source,
             allowed,
-            cached: RwLock::new(Cached {
+            cached: Arc::new(RwLock::new(Cached {
                 keys: Arc::new(keys),
-                fresh_until: Instant::now() + max_age,
-            }),
+                fresh_until: now + max_age,
+                fetched_at: now,
+            })),
+            fetch_failures: Counter::default(),
             fetching: tokio::sync::Mutex::new(None),
         })
+    }
+
+    /// What the metrics watch of this cache, for as long as it lives.
+    pub fn health(&self) -> JwksHealth {
+        JwksHealth {
+            cached: self.cached.clone(),
+            fetch_failures: self.fetch_failures.clone(),
+        }
     }
 
     /// The key for a token's `kid`: from the cache while it is fresh, after one refresh when it
@@ -272,16 +287,37 @@ impl JwksCache {
         let mut cached = self.cached.write().unwrap_or_else(|e| e.into_inner());
         match result {
             Ok((keys, max_age)) => {
+                let now = Instant::now();
                 *cached = Cached {
                     keys: Arc::new(keys),
-                    fresh_until: Instant::now() + max_age,
+                    fresh_until: now + max_age,
+                    fetched_at: now,
                 };
             }
             Err(e) => {
+                self.fetch_failures.inc();
                 log::warn!("keeping the cached JWKS keys: {e}");
                 cached.fresh_until = Instant::now() + RETRY_AFTER_FAILURE;
             }
         }
+    }
+}
+
+/// A [`JwksCache`] as its metrics see it: how old its keys are, and how many refreshes failed.
+#[derive(Clone)]
+pub struct JwksHealth {
+    cached: Arc<RwLock<Cached>>,
+    pub fetch_failures: Counter,
+}
+
+impl JwksHealth {
+    /// The time since the keys in use were fetched.
+    pub fn age(&self) -> Duration {
+        self.cached
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .fetched_at
+            .elapsed()
     }
 }
 

@@ -37,13 +37,13 @@ struct RawDatabase {
 }
 
 /// Every environment variable a service reads whose own settings are `Own`: those, the token
-/// settings, the common ones, and `RUST_LOG` (read by the logger), sorted. What `--env-vars`
+/// settings, the common ones, and `RUST_LOG` and `LOG_FORMAT` (read by the logger), sorted. What `--env-vars`
 /// prints.
 pub fn service_variables<Own: DeserializeOwned>() -> Vec<String> {
     let mut names = variables::<Own>();
     names.extend(variables::<TokenConfig>());
     names.extend(Common::variables());
-    names.push("RUST_LOG".into());
+    names.extend(["RUST_LOG".into(), "LOG_FORMAT".into()]);
     names.sort();
     names.dedup();
     names

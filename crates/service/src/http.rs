@@ -1,12 +1,13 @@
 //! The HTTP conventions both services follow: every error is `application/problem+json`
 //! (RFC 9457), actix's own errors included; JSON bodies are read by one extractor that names the
-//! field at fault; request logs never show credentials.
+//! field at fault.
 
+use crate::observe::{RequestId, X_REQUEST_ID};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, Logger, Next};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, Next};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -51,13 +52,17 @@ pub struct Problem {
     #[schema(example = "about:blank")]
     kind: &'static str,
     #[schema(example = "Not Found")]
-    title: String,
+    title: &'static str,
     #[schema(example = 404)]
     status: u16,
     #[schema(example = "Task not found")]
     detail: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    errors: Vec<FieldError>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: Box<[FieldError]>,
+    /// The request's `X-Request-Id`, to quote when reporting the error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "0f3c9e2b5d7a41c6b8e0d2f4a6c8e0b2")]
+    request_id: Option<Box<str>>,
     #[serde(skip)]
     #[schema(ignore)]
     headers: Vec<(header::HeaderName, String)>,
@@ -67,10 +72,11 @@ impl Problem {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         Self {
             kind: "about:blank",
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
             detail: detail.into(),
-            errors: Vec::new(),
+            errors: Box::default(),
+            request_id: None,
             headers: Vec::new(),
         }
     }
@@ -81,7 +87,7 @@ impl Problem {
             StatusCode::UNPROCESSABLE_ENTITY,
             "The request has invalid fields",
         );
-        problem.errors = errors;
+        problem.errors = errors.into_boxed_slice();
         problem
     }
 
@@ -136,7 +142,11 @@ impl ResponseError for Problem {
         for (name, value) in &self.headers {
             response.insert_header((name.clone(), value.as_str()));
         }
-        response.json(self)
+        let request_id = RequestId::current().map(|id| id.as_str().into());
+        response.json(Self {
+            request_id,
+            ..self.clone()
+        })
     }
 }
 
@@ -332,16 +342,9 @@ pub fn cors(origins: &[String]) -> actix_cors::Cors {
             header::LOCATION,
             header::HeaderName::from_static("x-total-count"),
             header::RETRY_AFTER,
+            X_REQUEST_ID,
         ])
         .max_age(600)
-}
-
-/// Request logs: method, path (without the query string, which a careless client may have put
-/// a token into), status and latency. Headers and bodies are never logged.
-pub fn request_logger() -> Logger {
-    Logger::new("%{method}xi %{path}xi %s %Dms")
-        .custom_request_replace("method", |req| req.method().to_string())
-        .custom_request_replace("path", |req| req.path().to_owned())
 }
 
 /// The headers a browser needs on every answer, errors included: no content sniffing, no

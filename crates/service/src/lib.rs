@@ -1,10 +1,14 @@
 //! What both services (and the standalone process, which runs both) are built on: the HTTP
 //! conventions ([`http`]) and the error answers they document ([`responses`]), what a person's
 //! text shows ([`text`]), the common configuration ([`config`]), the server with `/health`,
-//! `/ready` and `/openapi.json` ([`BoundServer`]), and how a process starts and fails to.
+//! `/ready`, `/metrics`, `/openapi.json` and `/docs` ([`BoundServer`]), what an operator sees of
+//! each request ([`observe`], [`metrics`]), and how a process starts, logs ([`logging`]) and fails.
 
 pub mod config;
 pub mod http;
+pub mod logging;
+pub mod metrics;
+pub mod observe;
 pub mod responses;
 mod server;
 pub mod text;
@@ -14,11 +18,6 @@ use std::process::ExitCode;
 
 /// Why a service could not start; the message names what to fix.
 pub type StartupError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Logging from `RUST_LOG`, `info` by default.
-pub fn init_logging() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-}
 
 /// How a service's `main` begins. With `--env-vars` (`env_vars`), it prints the variables the
 /// service reads, one a line, and the process ends there; otherwise logging starts and the
@@ -33,8 +32,17 @@ pub fn start<C, E: std::fmt::Display>(
         println!("{}", variables().join("\n"));
         return Err(ExitCode::SUCCESS);
     }
-    init_logging();
+    init_logging()?;
     from_env().map_err(|e| fail(&e))
+}
+
+/// Starts logging ([`logging`]); `Err` holds the exit code of a process that cannot, having said
+/// why on stderr (there is no logger to say it with).
+pub fn init_logging() -> Result<(), ExitCode> {
+    logging::init().map_err(|e| {
+        eprintln!("cannot start: {e}");
+        ExitCode::FAILURE
+    })
 }
 
 /// Logs why the process cannot start and returns the failing exit code.

@@ -1,10 +1,15 @@
-//! The server both services run, with what every one of them answers: `/health`, `/ready` and
-//! `/openapi.json`, behind problem+json errors, CORS, request logs and the body limit.
+//! The server both services run, with what every one of them answers: `/health`, `/ready`,
+//! `/metrics`, `/openapi.json` and `/docs`, behind request ids, problem+json errors, CORS,
+//! request logs and the body limit.
 
 use crate::config::Listen;
 use crate::http::{self, FieldError, Problem};
+use crate::metrics::{self, HttpMetrics, Metrics};
+use crate::observe::observe;
 use crate::responses::{BadJson, DatabaseUnreachable, InvalidField, NotJson, TooLarge};
 use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -89,6 +94,35 @@ async fn openapi(document: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse 
     HttpResponse::Ok().json(document.get_ref())
 }
 
+/// The metrics, in the text Prometheus scrapes. Not documented in the API: it is for the
+/// operator's scraper, on the service's own port, and the proxy does not route it.
+async fn scrape(metrics: web::Data<Metrics>) -> Result<HttpResponse, actix_web::Error> {
+    let text = web::block(move || metrics.encode()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(metrics::CONTENT_TYPE)
+        .body(text))
+}
+
+/// Swagger UI at `/docs/`, from the files built into the binary, showing `/openapi.json`. Its
+/// pages need scripts, styles and images of their own origin, which the API's policy forbids.
+fn docs() -> impl actix_web::dev::HttpServiceFactory {
+    let policy = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                  img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
+    let to_index = || async {
+        HttpResponse::Found()
+            .insert_header((header::LOCATION, "/docs/"))
+            .finish()
+    };
+    web::scope("/docs")
+        .wrap(DefaultHeaders::new().add((header::CONTENT_SECURITY_POLICY, policy)))
+        .service(web::resource("").route(web::get().to(to_index)))
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/{_:.*}")
+                // No validator badge: it would be fetched from swagger.io.
+                .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none")),
+        )
+}
+
 /// What every service documents besides its own routes.
 #[derive(OpenApi)]
 #[openapi(
@@ -108,10 +142,12 @@ pub struct BoundServer {
 }
 
 impl BoundServer {
+    /// `metrics` holds what the service registered; the requests' are added here.
     pub fn bind<F>(
         listen: &Listen,
         mut document: utoipa::openapi::OpenApi,
         readiness: Readiness,
+        mut metrics: Metrics,
         configure: F,
     ) -> std::io::Result<Self>
     where
@@ -120,6 +156,8 @@ impl BoundServer {
         document.merge(Operations::openapi());
         let document = web::Data::new(document);
         let readiness = web::Data::new(readiness);
+        let http_metrics = web::Data::new(HttpMetrics::register(&mut metrics));
+        let metrics = web::Data::new(metrics);
         let cors_origins = listen.cors_origins.clone();
         let listener = TcpListener::bind((listen.host.as_str(), listen.port))?;
         let port = listener.local_addr()?.port();
@@ -127,17 +165,21 @@ impl BoundServer {
             App::new()
                 .wrap(http::cors(&cors_origins))
                 .wrap(http::problem_responses())
-                .wrap(http::request_logger())
                 .wrap(http::security_headers())
+                .wrap(from_fn(observe))
                 .app_data(http::payload_config())
                 .app_data(document.clone())
                 .app_data(readiness.clone())
+                .app_data(metrics.clone())
+                .app_data(http_metrics.clone())
                 // Resources rather than `App::route`, whose method guard would turn another
                 // method into a 404 instead of a 405; the services' own routes do the same.
                 .service(web::resource("/health").route(web::get().to(health)))
                 .service(web::resource("/ready").route(web::get().to(ready)))
+                .service(web::resource("/metrics").route(web::get().to(scrape)))
                 .service(web::resource("/openapi.json").route(web::get().to(openapi)))
                 .configure(configure.clone())
+                .service(docs())
         })
         .listen(listener)?
         .run();

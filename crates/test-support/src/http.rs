@@ -29,7 +29,8 @@ pub async fn send_raw(address: SocketAddr, request: &[u8]) -> Option<u16> {
 }
 
 /// Asserts that `response` is an RFC 9457 problem with `status`, as both services answer every
-/// error, and that a 422 names the fields at fault; returns its body.
+/// error, that it quotes its `X-Request-Id` as `request_id`, and that a 422 names the fields at
+/// fault; returns its body without the `request_id`, which differs from request to request.
 pub async fn assert_problem(response: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(response.status().as_u16(), status, "unexpected status");
     let content_type = response
@@ -37,7 +38,20 @@ pub async fn assert_problem(response: reqwest::Response, status: u16) -> serde_j
         .get("content-type")
         .map(|v| v.to_str().unwrap().to_owned());
     assert_eq!(content_type.as_deref(), Some("application/problem+json"));
-    let body: serde_json::Value = response.json().await.expect("a JSON problem body");
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .expect("every answer carries X-Request-Id");
+    let mut body: serde_json::Value = response.json().await.expect("a JSON problem body");
+    let quoted = body
+        .as_object_mut()
+        .and_then(|problem| problem.remove("request_id"));
+    assert_eq!(
+        quoted.as_ref().and_then(|id| id.as_str()),
+        Some(request_id.as_str()),
+        "the problem quotes its request's id"
+    );
     assert_eq!(body["status"], status);
     assert_eq!(body["type"], "about:blank");
     assert!(
@@ -89,4 +103,24 @@ pub fn assert_refs_resolve(document: &serde_json::Value) {
         unresolved.is_empty(),
         "references to nothing: {unresolved:?}"
     );
+}
+
+/// The text of `base`'s `/metrics`, after checking that it is served as OpenMetrics.
+pub async fn scrape(client: &reqwest::Client, base: &str) -> String {
+    let response = client.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let content_type = response.headers()["content-type"].to_str().unwrap();
+    assert!(
+        content_type.starts_with("application/openmetrics-text"),
+        "{content_type}"
+    );
+    response.text().await.unwrap()
+}
+
+/// The value of one sample in a scrape's text, named as it is written there (its labels in the
+/// order they are encoded): `issuer_signins_total{outcome="success"}`.
+pub fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map(|value| value.trim().parse().unwrap())
 }

@@ -24,7 +24,7 @@ mod tokens;
 pub use cluster::PrivateCluster;
 pub use database::TestDatabase;
 pub use faults::{Outage, kill_during_burst, outage};
-pub use http::{assert_problem, assert_refs_resolve, fields, send_raw};
+pub use http::{assert_problem, assert_refs_resolve, fields, sample, scrape, send_raw};
 pub use process::{Process, assert_command_line, assert_env_vars};
 pub use relay::Relay;
 pub use smtp::{Received, SmtpMode, SmtpServer};

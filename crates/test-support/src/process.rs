@@ -1,5 +1,18 @@
 //! Service binaries as child processes, their command line included.
 
+/// The port a "listening on" log line names (`… listening on port 8001`, `… listening on
+/// http://127.0.0.1:8000`), in either log format: the last number before the line, or its JSON
+/// string, ends.
+fn listening_port(line: &str) -> Option<u16> {
+    let (_, after) = line.split_once("listening on")?;
+    let message = after.split('"').next()?;
+    message
+        .split(|c: char| !c.is_ascii_digit())
+        .rfind(|digits| !digits.is_empty())?
+        .parse()
+        .ok()
+}
+
 /// A service binary started for a test, with its standard error collected. It is killed when
 /// dropped.
 pub struct Process {
@@ -28,13 +41,7 @@ impl Process {
                 );
             }
             logs.lock().unwrap().push_str(&line);
-            if line.contains("listening on")
-                && let Some(port) = line
-                    .trim()
-                    .rsplit([':', ' '])
-                    .next()
-                    .and_then(|p| p.parse().ok())
-            {
+            if let Some(port) = listening_port(&line) {
                 break port;
             }
         };

@@ -6,6 +6,7 @@ use crate::helpers::*;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use test_support::{SmtpMode, SmtpServer, TestDatabase};
+use test_support::{sample, scrape};
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
 
@@ -152,6 +153,15 @@ async fn what_waited_for_a_server_that_was_down_is_delivered_once_when_it_comes_
     assert_eq!(change_password(&app, &token, PASSWORD).await, 204);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(app.outbox_rows(), 2, "the verification link and the notice");
+    let text = scrape(&app.client, &app.address).await;
+    assert_eq!(sample(&text, "issuer_mail_outbox_messages"), Some(2.0));
+    assert_eq!(
+        sample(&text, r#"issuer_mail_deliveries_total{outcome="retry"}"#),
+        Some(2.0),
+        "each tried once: {text}"
+    );
+    let age = sample(&text, "issuer_mail_outbox_oldest_message_age_seconds").unwrap();
+    assert!((1.0..60.0).contains(&age), "{age}");
 
     // The server comes up, and two more issuers start on the same database (a restart, or
     // replicas): however many look at the outbox, the message goes out once.
@@ -167,6 +177,12 @@ async fn what_waited_for_a_server_that_was_down_is_delivered_once_when_it_comes_
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(server.received().len(), 2, "each delivered once");
     assert_eq!(app.outbox_rows(), 0);
+    let text = scrape(&app.client, &app.address).await;
+    assert_eq!(sample(&text, "issuer_mail_outbox_messages"), Some(0.0));
+    assert_eq!(
+        sample(&text, "issuer_mail_outbox_oldest_message_age_seconds"),
+        Some(0.0)
+    );
 }
 
 #[actix_rt::test]

@@ -4,6 +4,7 @@
 mod activity;
 mod helpers;
 mod mail;
+mod metrics;
 mod odd_input;
 mod operations;
 mod recovery;

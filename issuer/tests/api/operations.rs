@@ -183,3 +183,69 @@ fn database_address(url: &str) -> std::net::SocketAddr {
         .parse()
         .expect("TEST_DATABASE_URL with a numeric host")
 }
+
+/// Swagger UI at /docs/, from the binary's own files, pointed at this service's document, under
+/// a policy that lets its own scripts and styles run and nothing from elsewhere.
+#[actix_rt::test]
+async fn the_docs_page_serves_swagger_ui_for_the_openapi_document() {
+    let app = spawn_app().await;
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let bare = no_redirect
+        .get(format!("{}/docs", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status().as_u16(), 302);
+    assert_eq!(bare.headers()["location"], "/docs/");
+    let page = app
+        .client
+        .get(format!("{}/docs/", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(policy.contains("script-src 'self'") && policy.contains("default-src 'none'"));
+    assert!(
+        !policy.contains("unsafe-eval") && !policy.contains("http"),
+        "{policy}"
+    );
+    assert!(page.text().await.unwrap().contains("swagger-ui-bundle.js"));
+    let initializer = app
+        .client
+        .get(format!("{}/docs/swagger-initializer.js", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        initializer.contains(r#""url": "/openapi.json""#),
+        "{initializer}"
+    );
+    let bundle = app
+        .client
+        .get(format!("{}/docs/swagger-ui-bundle.js", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bundle.status().as_u16(), 200);
+    // The API keeps its own, stricter policy.
+    let api = app
+        .client
+        .get(format!("{}/health", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        api.headers()["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'"
+    );
+}

@@ -378,3 +378,33 @@ async fn a_request_without_a_valid_token_is_refused_before_its_body_is_read() {
     let empty = app.list("ada", "").await;
     assert_eq!(empty.headers()["x-total-count"], "0");
 }
+
+/// Each refusal is counted by its reason, and no label names the token or its subject.
+#[actix_rt::test]
+async fn refused_tokens_are_counted_by_reason() {
+    let app = spawn_app().await;
+    let forged = sign(
+        &claims(json!({})),
+        Algorithm::HS256,
+        "another-secret-of-at-least-32-bytes!!",
+    );
+    let cases = [
+        (None, "no_token"),
+        (Some(signed(json!({"exp": now() - 3600}))), "expired"),
+        (Some(forged.clone()), "bad_signature"),
+        (Some(signed(json!({"aud": "other-api"}))), "wrong_audience"),
+        (Some(signed(json!({"sub": "someone-else"}))), "not_owner"),
+    ];
+    for (token, _) in &cases {
+        app.request(Method::GET, "/api/ada/tasks", token.as_deref())
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = test_support::scrape(&app.client, &app.address).await;
+    for (_, reason) in cases {
+        let series = format!(r#"tasks_api_tokens_refused_total{{reason="{reason}"}}"#);
+        assert_eq!(test_support::sample(&text, &series), Some(1.0), "{series}");
+    }
+    assert!(!text.contains("someone-else") && !text.contains(&forged[..20]));
+}

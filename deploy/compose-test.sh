@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # docker-compose.yml run for real: the images built from the Dockerfile, the stack up in
 # containers, then the end-to-end suite (compose's test profile) and the browser suite through
-# the published proxy port, the promises of the deployment checked, one container restarted and
+# the published proxy port, with a Prometheus on this machine scraping both services meanwhile,
+# the promises of the deployment checked, one container restarted and
 # the stack taken down and up again without losing data. Everything is torn down at the end,
 # also on failure; it prints what failed and exits non-zero.
 #
@@ -12,6 +13,7 @@
 # compose project (tasks-compose-test), with passwords made for the run, on 127.0.0.1:8080.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/prometheus.sh
 
 PROJECT=tasks-compose-test
 PROXY_URL=http://127.0.0.1:8080
@@ -75,6 +77,7 @@ cleanup() {
     local status=$?
     trap - EXIT INT TERM
     [[ -z $health_loop ]] || kill "$health_loop" 2>/dev/null || true
+    [[ -z ${prometheus_pid:-} ]] || kill "$prometheus_pid" 2>/dev/null || true
     if ((status != 0)); then
         local id
         for id in $(dc ps -q 2>/dev/null); do
@@ -241,7 +244,49 @@ run_suites() { # label
     step "the web client in Chromium through $PROXY_URL $1"
     BASE_URL=$PROXY_URL scripts/browser-tests.sh || failed+=("browser suite $1")
 }
+
+# A Prometheus on this machine scrapes each service where it listens, on the backend network (the
+# proxy does not route /metrics), while the suites run on the fresh stack. Where this engine's
+# container addresses cannot be reached from the machine, this is said and left to the process
+# topology's check (scripts/observability.sh).
+step "Prometheus on this machine, scraping the issuer and tasks-api containers"
+address_of() { # service port
+    local ip
+    ip=$("${cli[@]}" inspect --format "{{(index .NetworkSettings.Networks \"${PROJECT}_backend\").IPAddress}}" \
+        "$(container_of "$1")")
+    echo "$ip:$2"
+}
+targets=("$(address_of issuer 8001)" "$(address_of tasks-api 8002)")
+scraping=1
+for target in "${targets[@]}"; do
+    [[ $(status_of "http://$target/metrics") == 200 ]] || scraping=0
+done
+signins='sum(issuer_signins_total{outcome="success"})'
+requests='sum(http_request_duration_seconds_count{job="services"})'
+if ((scraping)); then
+    prometheus_start "$work/prometheus" "${targets[@]}"
+    prometheus_scraped
+    before=("$(prometheus_query "$signins")" "$(prometheus_query "$requests")")
+    echo "ok  scraping ${targets[*]}"
+else
+    echo "skipped: ${targets[*]} cannot be reached from this machine"
+fi
+
 run_suites "on a fresh stack"
+
+if ((scraping)); then
+    step "what Prometheus saw of the suites; the labels of each service's scrape"
+    prometheus_scraped
+    after=("$(prometheus_query "$signins")" "$(prometheus_query "$requests")")
+    echo "query: $signins  before: ${before[0]}  after: ${after[0]}"
+    echo "query: $requests  before: ${before[1]}  after: ${after[1]}"
+    prometheus_moved "${before[@]}" -- "${after[@]}" || failed+=("Prometheus: a series did not move")
+    for target in "${targets[@]}"; do
+        curl -sf "http://$target/metrics" >"$work/metrics-${target//[:.]/-}.txt"
+        check_scrape "$work/metrics-${target//[:.]/-}.txt" || failed+=("the metrics of $target")
+    done
+    kill "$prometheus_pid"
+fi
 
 step "an account and a task, to be found after a restart and after down and up"
 json_field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }

@@ -1,5 +1,5 @@
-# Shared by the attack scripts (sourced, not run): start the release binaries on free ports and
-# stop them on exit, sign up a user, read a process's memory.
+# Shared by the attack scripts and scripts/observability.sh (sourced, not run): start the release
+# binaries on free ports and stop them on exit, sign up a user, read a process's memory.
 
 # A fresh random secret of 64 hex characters.
 random_secret() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }

@@ -10,15 +10,15 @@
 # Leaves the scraped metrics in target/observability/metrics.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 source scripts/prometheus.sh
 cargo build --locked -q -p standalone -p e2e
 
 out=target/observability
 work=$(mktemp -d)
-pids=()
-trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+trap 'stop_services; rm -rf "$work"' EXIT
 mkdir -p "$out"
-secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+secret=$(random_secret)
 # The e2e suite's password (e2e/src/main.rs).
 password="correct horse battery staple"
 failed=0
